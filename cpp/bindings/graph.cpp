@@ -1,0 +1,210 @@
+#include <cstring>
+
+#include "common.hpp"
+#include "irconv/ir_writer.hpp"
+#include "irconv/op_registry.hpp"
+#include "irconv/pass.hpp"
+
+namespace irconv::bind {
+
+static PartialShape shape_from_py(py::handle s) {
+  if (s.is_none()) return PartialShape::dynamic();
+  std::vector<int64_t> d;
+  for (auto e : s) {
+    if (e.is_none()) { d.push_back(kDyn); continue; }
+    int64_t v = py::cast<int64_t>(e);
+    IRCONV_CHECK(v >= -1, "shape dimension " << v << " is invalid (use -1 for a dynamic dimension)");
+    d.push_back(v);
+  }
+  return PartialShape(d);
+}
+
+static py::object shape_to_py(const PartialShape& s) {
+  if (s.rank_dynamic) return py::none();
+  return py::cast(s.dims);
+}
+
+static void check_output(const Output& o) {
+  IRCONV_CHECK(o.node && o.index >= 0 && (size_t)o.index < o.node->outputs.size(), "invalid output handle");
+}
+
+static std::vector<std::pair<std::string, AttrValue>> attrs_from_py(py::handle d) {
+  std::vector<std::pair<std::string, AttrValue>> attrs;
+  if (d.is_none()) return attrs;
+  for (auto kv : py::reinterpret_borrow<py::dict>(d)) {
+    std::string k = py::cast<std::string>(kv.first);
+    attrs.emplace_back(k, attr_from_py(kv.second, k));
+  }
+  return attrs;
+}
+
+// Packs strings the way the IR stores them: int32 N, int32 offsets[N+1], bytes.
+static Tensor pack_strings(const std::vector<std::string>& v, std::vector<int64_t> shape) {
+  uint64_t n = 1;
+  for (auto d : shape) n *= (uint64_t)d;
+  IRCONV_CHECK(n == v.size(), "string constant: " << v.size() << " strings for shape " << PartialShape(shape).to_string());
+  std::vector<uint8_t> b(4 * (v.size() + 2));
+  auto put32 = [&](size_t at, int32_t x) { std::memcpy(b.data() + at, &x, 4); };
+  put32(0, (int32_t)v.size());
+  put32(4, 0);
+  int32_t off = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    off += (int32_t)v[i].size();
+    put32(4 * (i + 2), off);
+  }
+  for (auto& s : v) b.insert(b.end(), s.begin(), s.end());
+  return Tensor::owned(ET::string, std::move(shape), std::move(b));
+}
+
+void bind_graph(py::module_& m) {
+  py::class_<Output>(m, "Output")
+      .def_property_readonly("node", [](const Output& o) { return o.node; }, py::return_value_policy::reference)
+      .def_property_readonly("index", [](const Output& o) { return o.index; })
+      .def_property_readonly("element_type", [](const Output& o) { check_output(o); return std::string(et_name(o.node->outputs[o.index].et)); })
+      .def_property_readonly("shape", [](const Output& o) { check_output(o); return shape_to_py(o.node->outputs[o.index].shape); })
+      .def_property_readonly("names", [](const Output& o) { check_output(o); return o.node->outputs[o.index].names; })
+      .def("add_names", [](const Output& o, const std::vector<std::string>& n) {
+        check_output(o);
+        for (auto& s : n) o.node->outputs[o.index].add_name(s);
+      })
+      .def("set_names", [](const Output& o, const std::vector<std::string>& n) {
+        check_output(o);
+        o.node->outputs[o.index].names.clear();
+        for (auto& s : n) o.node->outputs[o.index].add_name(s);
+      })
+      .def_property_readonly("is_const", [](const Output& o) { return o.node->type == "Const"; })
+      .def("value", [](const Output& o) -> py::object {
+        check_output(o);
+        if (o.node->type == "Const") return array_from_tensor(o.node->value);
+        return array_from_tensor(o.node->outputs[o.index].known_value);
+      }, "The value if it is a constant or known at conversion time, else None.")
+      .def("consumers", [](const Output& o) {
+        check_output(o);
+        std::vector<std::pair<Node*, int>> r;
+        for (auto& c : o.node->outputs[o.index].consumers) r.emplace_back(c.node, c.index);
+        return r;
+      }, py::return_value_policy::reference)
+      .def("__eq__", [](const Output& a, const Output& b) { return a == b; })
+      .def("__hash__", [](const Output& o) { return std::hash<const void*>()(o.node) ^ (size_t)o.index; })
+      .def("__repr__", [](const Output& o) {
+        return "<Output " + o.node->describe() + ":" + std::to_string(o.index) + " " + et_name(o.node->outputs[o.index].et) +
+               o.node->outputs[o.index].shape.to_string() + ">";
+      });
+
+  py::class_<Node>(m, "Node")
+      .def_property_readonly("type", [](const Node& n) { return n.type; })
+      .def_property_readonly("version", [](const Node& n) { return n.version; })
+      .def_property_readonly("id", [](const Node& n) { return n.id; })
+      .def_property("name", [](const Node& n) { return n.name; }, [](Node& n, const std::string& s) { n.name = s; })
+      .def_property_readonly("num_outputs", [](const Node& n) { return n.outputs.size(); })
+      .def("output", [](Node& n, int i) {
+        IRCONV_CHECK(i >= 0 && (size_t)i < n.outputs.size(), n.describe() << " has no output " << i << " (it has " << n.outputs.size() << ")");
+        return Output{&n, i};
+      }, py::arg("i") = 0, py::keep_alive<0, 1>())
+      .def("outputs", [](Node& n) {
+        std::vector<Output> r;
+        for (size_t i = 0; i < n.outputs.size(); ++i) r.push_back(Output{&n, (int)i});
+        return r;
+      }, py::keep_alive<0, 1>())
+      .def_property_readonly("inputs", [](const Node& n) { return n.inputs; })
+      .def_property_readonly("attrs", [](const Node& n) {
+        py::dict d;
+        for (auto& kv : n.attrs) d[py::str(kv.first)] = attr_to_py(kv.second);
+        return d;
+      })
+      .def("set_attr", [](Node& n, const std::string& k, py::handle v) { n.set_attr(k, attr_from_py(v, k)); })
+      .def_property_readonly("value", [](const Node& n) { return array_from_tensor(n.value); })
+      .def_property_readonly("rt_info", [](const Node& n) {
+        std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> r;
+        for (auto& a : n.rt_info) r.emplace_back(a.name, a.fields);
+        return r;
+      })
+      .def("add_rt_info", [](Node& n, const std::string& name, const std::string& version,
+                             const std::vector<std::pair<std::string, std::string>>& fields) {
+        n.add_rt(RtAttr{name, version, fields});
+      }, py::arg("name"), py::arg("version") = "0", py::arg("fields") = std::vector<std::pair<std::string, std::string>>{})
+      .def("__repr__", [](const Node& n) { return "<Node " + n.describe() + ">"; });
+
+  py::class_<Graph>(m, "Graph")
+      .def(py::init<std::string>(), py::arg("name") = "model")
+      .def_property("name", &Graph::name, &Graph::set_name)
+      .def("parameter", [](Graph& g, const std::string& name, const std::string& et, py::handle shape) {
+        return g.add_parameter(name, et_from_string(et), shape_from_py(shape));
+      }, py::arg("name"), py::arg("element_type"), py::arg("shape"), py::return_value_policy::reference_internal)
+      .def("constant", [](Graph& g, py::handle value, const std::string& name) {
+        return g.add_const(name.empty() ? "Constant" : name, tensor_from_array(value));
+      }, py::arg("value"), py::arg("name") = "", py::return_value_policy::reference_internal)
+      .def("constant_bytes", [](Graph& g, py::buffer buf, const std::string& et, const std::vector<int64_t>& shape,
+                                const std::string& name) {
+        py::buffer_info info = buf.request();
+        Tensor t;
+        t.et = et_from_string(et);
+        t.shape = shape;
+        t.data = static_cast<const uint8_t*>(info.ptr);
+        t.nbytes = (uint64_t)(info.size * info.itemsize);
+        t.owner = keep_py(py::reinterpret_borrow<py::object>(buf));
+        return g.add_const(name.empty() ? "Constant" : name, std::move(t));
+      }, py::arg("buffer"), py::arg("element_type"), py::arg("shape"), py::arg("name") = "",
+         py::return_value_policy::reference_internal)
+      .def("constant_strings", [](Graph& g, const std::vector<std::string>& v, const std::vector<int64_t>& shape,
+                                  const std::string& name) {
+        return g.add_const(name.empty() ? "Constant" : name, pack_strings(v, shape));
+      }, py::arg("values"), py::arg("shape"), py::arg("name") = "", py::return_value_policy::reference_internal)
+      .def("op", [](Graph& g, const std::string& type, const std::vector<Output>& inputs, py::handle attrs,
+                    const std::string& name, const std::string& version) {
+        return g.add_op(type, inputs, attrs_from_py(attrs), name, version);
+      }, py::arg("type"), py::arg("inputs"), py::arg("attrs") = py::none(), py::arg("name") = "",
+         py::arg("version") = "", py::return_value_policy::reference_internal)
+      .def("result", [](Graph& g, const Output& src, const std::string& name) { return g.add_result(src, name); },
+           py::arg("output"), py::arg("name") = "", py::return_value_policy::reference_internal)
+      .def_property_readonly("parameters", [](const Graph& g) { return g.parameters(); }, py::return_value_policy::reference_internal)
+      .def_property_readonly("results", [](const Graph& g) { return g.results(); }, py::return_value_policy::reference_internal)
+      .def("set_parameters", &Graph::set_parameters)
+      .def("set_results", &Graph::set_results)
+      .def("remove_result", &Graph::remove_result)
+      .def("set_input", [](Graph& g, Node* n, int idx, const Output& src) { g.set_input(n, idx, src); g.infer(n); })
+      .def("replace_uses", &Graph::replace_uses, py::arg("old"), py::arg("new"), py::arg("move_names") = true)
+      .def("infer_all", &Graph::infer_all)
+      .def("topo_order", &Graph::topo_order, py::return_value_policy::reference_internal)
+      .def("remove_dead", &Graph::remove_dead)
+      .def_property_readonly("node_count", &Graph::node_count)
+      .def("run_passes", [](Graph& g, bool static_shape, const std::vector<std::string>& disabled) {
+        PassContext ctx;
+        ctx.static_shape = static_shape;
+        std::vector<PassTiming> t;
+        {
+          py::gil_scoped_release nogil;
+          t = run_pipeline(g, ctx, disabled);
+        }
+        std::vector<std::tuple<std::string, double, bool>> r;
+        for (auto& e : t) r.emplace_back(e.name, e.seconds, e.changed);
+        return r;
+      }, py::arg("static_shape") = false, py::arg("disabled") = std::vector<std::string>{})
+      .def("run_pass", [](Graph& g, const std::string& name, bool static_shape) {
+        PassContext ctx;
+        ctx.static_shape = static_shape;
+        py::gil_scoped_release nogil;
+        return run_pass(g, name, ctx);
+      }, py::arg("name"), py::arg("static_shape") = false)
+      .def("save", [](const Graph& g, const std::string& xml, const std::string& bin, bool fp16,
+                      const std::vector<std::pair<std::string, std::string>>& rt_info) {
+        SaveOptions o;
+        o.compress_to_fp16 = fp16;
+        o.rt_info = rt_info;
+        SaveStats s;
+        {
+          py::gil_scoped_release nogil;
+          s = save_ir(g, xml, bin, o);
+        }
+        py::dict d;
+        d["bin_bytes"] = s.bin_bytes;
+        d["layers"] = s.layers;
+        d["constants"] = s.constants;
+        d["compressed"] = s.compressed;
+        d["deduplicated"] = s.deduplicated;
+        return d;
+      }, py::arg("xml_path"), py::arg("bin_path"), py::arg("compress_to_fp16") = true,
+         py::arg("rt_info") = std::vector<std::pair<std::string, std::string>>{});
+}
+
+}  // namespace irconv::bind

@@ -1,0 +1,99 @@
+#include "bin_writer.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include "irconv/error.hpp"
+
+namespace irconv {
+
+static constexpr uint64_t kAlign = 64;
+static constexpr uint64_t kChunkElems = 1 << 20;
+
+uint64_t hash_bytes(const uint8_t* p, uint64_t n) {
+  const uint64_t m = 0xff51afd7ed558ccdull;
+  uint64_t h = 0xcbf29ce484222325ull ^ (n * m);
+  uint64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    h = (h ^ (v * 0x9e3779b97f4a7c15ull)) * m;
+    h ^= h >> 29;
+  }
+  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  h ^= h >> 33;
+  return h;
+}
+
+BinWriter::BinWriter(const std::string& path) : path_(path) {
+  f_ = std::fopen(path.c_str(), "wb");
+  IRCONV_CHECK(f_, "cannot create '" << path << "': " << std::strerror(errno));
+  std::setvbuf(f_, nullptr, _IOFBF, 1 << 22);
+}
+
+BinWriter::~BinWriter() {
+  if (f_) std::fclose(f_);
+}
+
+void BinWriter::put(const void* p, uint64_t n) {
+  if (n == 0) return;
+  IRCONV_CHECK(std::fwrite(p, 1, n, f_) == n, "write to '" << path_ << "' failed: " << std::strerror(errno));
+  pos_ += n;
+}
+
+void BinWriter::pad_to(uint64_t align) {
+  static const uint8_t zeros[kAlign] = {0};
+  uint64_t pad = (align - pos_ % align) % align;
+  put(zeros, pad);
+}
+
+BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
+  uint64_t n = t.numel();
+  uint64_t size = to_f16 ? n * 2 : t.nbytes;
+  Key key{hash_bytes(t.data, t.nbytes), t.nbytes, to_f16};
+  auto& bucket = seen_[key];
+  for (auto& s : bucket)
+    if (s.src->nbytes == t.nbytes && s.src->et == t.et && std::memcmp(s.src->data, t.data, t.nbytes) == 0)
+      return Blob{s.blob.offset, s.blob.size, true};
+  pad_to(kAlign);
+  Blob b{pos_, size, false};
+  if (!to_f16) {
+    put(t.data, t.nbytes);
+  } else {
+    scratch_.resize(std::min<uint64_t>(n, kChunkElems) * 2);
+    uint16_t* dst = reinterpret_cast<uint16_t*>(scratch_.data());
+    for (uint64_t i0 = 0; i0 < n; i0 += kChunkElems) {
+      uint64_t m = std::min<uint64_t>(kChunkElems, n - i0);
+      if (t.et == ET::f32) {
+        const float* src = t.as<float>() + i0;
+        for (uint64_t i = 0; i < m; ++i) {
+          float v;
+          std::memcpy(&v, src + i, 4);
+          if (v > 65504.f) v = 65504.f;
+          else if (v < -65504.f) v = -65504.f;
+          dst[i] = f32_to_f16(v);
+        }
+      } else {
+        for (uint64_t i = 0; i < m; ++i) {
+          double v = load_f64(t.et, t.data, i0 + i);
+          if (v > 65504.0) v = 65504.0;
+          else if (v < -65504.0) v = -65504.0;
+          dst[i] = f32_to_f16((float)v);
+        }
+      }
+      put(dst, m * 2);
+    }
+  }
+  bucket.push_back(Seen{&t, b});
+  return b;
+}
+
+void BinWriter::close() {
+  if (!f_) return;
+  int a = std::fflush(f_);
+  int b = std::fclose(f_);
+  f_ = nullptr;
+  IRCONV_CHECK(a == 0 && b == 0, "write to '" << path_ << "' failed: " << std::strerror(errno));
+}
+
+}  // namespace irconv

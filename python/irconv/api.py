@@ -1,0 +1,85 @@
+"""Python API: convert_model() -> Model, Model.save()."""
+import os
+
+from .errors import IrconvError
+from .frontends import registry
+
+
+class Model:
+    """A converted model: the core graph after the frontend and the optimization passes."""
+
+    def __init__(self, graph, framework, source, pass_times):
+        self._graph = graph
+        self.framework = framework
+        self.source = source
+        self.pass_times = pass_times
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def name(self):
+        return self._graph.name
+
+    @name.setter
+    def name(self, v):
+        self._graph.name = v
+
+    @staticmethod
+    def _port(o):
+        return {"names": list(o.names), "element_type": o.element_type, "shape": o.shape}
+
+    @property
+    def inputs(self):
+        """[{names, element_type, shape}] in IR input order (shape None = dynamic rank, -1 = dynamic dim)."""
+        return [self._port(p.output(0)) for p in self._graph.parameters]
+
+    @property
+    def outputs(self):
+        return [self._port(r.inputs[0]) for r in self._graph.results]
+
+    def ops(self):
+        """{op type: count} over the IR's layers (Parameters, Consts and Results included)."""
+        counts = {}
+        for n in self._graph.topo_order():
+            counts[n.type] = counts.get(n.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def save(self, xml_path, compress_to_fp16=True):
+        """Writes xml_path and the .bin beside it (temporary files renamed at the end)."""
+        xml_path = os.fspath(xml_path)
+        if not xml_path.endswith(".xml"):
+            raise IrconvError("the IR path must end with .xml, got '%s'" % xml_path)
+        d = os.path.dirname(os.path.abspath(xml_path))
+        try:
+            os.makedirs(d, exist_ok=True)
+        except OSError as e:
+            raise IrconvError("cannot create output directory '%s': %s" % (d, e.strerror)) from None
+        rt = [("conversion_parameters/framework", self.framework),
+              ("conversion_parameters/converter", "irconv " + _version()),
+              ("conversion_parameters/compress_to_fp16", str(bool(compress_to_fp16)))]
+        return self._graph.save(xml_path, xml_path[:-4] + ".bin", compress_to_fp16=bool(compress_to_fp16), rt_info=rt)
+
+
+def _version():
+    from . import __version__  # noqa: PLC0415
+    return __version__
+
+
+def convert_model(input_model, framework=None, static_shape=False, disable_passes=(), **options):
+    """Converts a model file (or SavedModel directory) into an irconv Model.
+
+    framework: onnx | tf | mxnet | caffe | kaldi (detected from the file when omitted).
+    static_shape: fold shape sub-graphs for the model's current input shapes.
+    disable_passes: names of core passes to skip (debugging).
+    """
+    path = os.fspath(input_model)
+    fw = registry.detect(path, framework)
+    graph = registry.convert(path, fw, dict(options))
+    if options.get("model_name"):
+        graph.name = options["model_name"]
+    elif graph.name in ("", "model"):
+        graph.name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
+    times = graph.run_passes(static_shape=bool(static_shape), disabled=list(disable_passes))
+    return Model(graph, fw, path, times)
