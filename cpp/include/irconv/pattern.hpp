@@ -69,7 +69,8 @@ P alt(std::vector<P> options);
 // A Const node (optionally satisfying `pred` on its value).
 P constant(TensorPred pred = {});
 // A floating-point Const whose elements are all equal (exactly) and within `rtol` of v
-// (relative; absolute `rtol` when v == 0). Scalars, [1] and all-equal tensors qualify.
+// (relative; absolute `rtol` when v == 0; at least 2^-8 for bf16 constants, whose rounding error
+// is larger than 1e-3). Scalars, [1] and all-equal tensors qualify.
 P const_value(double v, double rtol = 1e-3);
 // A floating-point Const whose elements are all equal (any value).
 P uniform_const();
