@@ -56,6 +56,14 @@ BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
     if (s.src->nbytes == t.nbytes && s.src->et == t.et && std::memcmp(s.src->data, t.data, t.nbytes) == 0)
       return Blob{s.blob.offset, s.blob.size, true};
   pad_to(kAlign);
+  if (size == 0) {
+    // An empty constant still gets one byte: the IR reader refuses size="0" (null data).
+    static const uint8_t zero = 0;
+    Blob b{pos_, 1, false};
+    put(&zero, 1);
+    bucket.push_back(Seen{&t, b});
+    return b;
+  }
   Blob b{pos_, size, false};
   if (!to_f16) {
     put(t.data, t.nbytes);
