@@ -184,3 +184,36 @@ def test_unknown_op_and_bad_inputs_are_errors():
         g.op("NoSuchOp", [x.output(0)])
     with pytest.raises(IrconvError, match="no output 3"):
         x.output(3)
+
+
+def _texts_of_compressed(xml):
+    return set(re.findall(r'name="([^"]+)_compressed"', open(xml).read()))
+
+
+def test_fp16_keeps_quantization_ranges_and_dequant_scales_exact(tmp_path):
+    g = _core.Graph("q")
+    x = g.parameter("x", "f32", [1, 4])
+    lo, hi = g.constant(np.array(-1.3, np.float32), name="in_lo"), g.constant(np.array(1.7, np.float32), name="in_hi")
+    fq = g.op("FakeQuantize", [x.output(0), lo.output(0), hi.output(0), lo.output(0), hi.output(0)], {"levels": 256})
+    wq = g.constant(np.array([[3, -7, 12, 1]], np.int8), name="w_int8")
+    cv = g.op("Convert", [wq.output(0)], {"destination_type": "f32"})
+    zp = g.constant(np.array(0.5, np.float32), name="zp")
+    sub = g.op("Subtract", [cv.output(0), zp.output(0)])
+    scale = g.constant(np.array(0.0123, np.float32), name="scale")
+    deq = g.op("Multiply", [sub.output(0), scale.output(0)])
+    other = g.constant(np.array([[0.1, 0.2, 0.3, 0.4]], np.float32), name="plain_weight")
+    add = g.op("Add", [fq.output(0), deq.output(0)])
+    g.result(g.op("Multiply", [add.output(0), other.output(0)]).output(0))
+    xml = save_ir(g, str(tmp_path), compress_to_fp16=True)
+    assert _texts_of_compressed(xml) == {"plain_weight"}
+    core().read_model(xml)
+
+
+def test_precise_rt_info_disables_compression(tmp_path):
+    g = _core.Graph("p")
+    c = g.constant(np.array([0.1, 0.2], np.float32), name="keep")
+    c.add_rt_info("precise")
+    g.result(c.output(0))
+    xml = save_ir(g, str(tmp_path), compress_to_fp16=True)
+    assert _texts_of_compressed(xml) == set()
+    assert '<attribute name="precise" version="0"/>' in open(xml).read()

@@ -24,8 +24,8 @@ struct SaveStats {
 
 SaveStats save_ir(const Graph& g, const std::string& xml_path, const std::string& bin_path, const SaveOptions& opt);
 
-// Constants in shape sub-graphs (feeding shape inputs of ops, directly or through other ops):
-// kept in full precision by FP16 compression.
+// Constants in shape sub-graphs (feeding shape inputs of ops, directly or through other ops) and
+// on precise inputs (quantization ranges): kept in full precision by FP16 compression.
 std::vector<const Node*> precision_sensitive_constants(const Graph& g);
 
 }  // namespace irconv

@@ -33,6 +33,9 @@ struct OpSchema {
   std::vector<int> shape_inputs = {};
   // eval needs only the static shapes of its inputs, not their values (ShapeOf).
   bool eval_from_shapes = false;
+  // Data inputs whose constants must stay in full precision too (FakeQuantize ranges: rounding
+  // them to f16 moves quantization boundaries).
+  std::vector<int> precise_inputs = {};
 };
 
 void reg(OpSchema s);

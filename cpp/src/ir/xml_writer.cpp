@@ -140,14 +140,48 @@ std::string tmp_name(const std::string& path) {
 
 }  // namespace
 
+namespace {
+// Convert(integer) [-> Subtract(zero point)]: the start of a dequantization sub-graph.
+bool is_dequant_source(const Output& o) {
+  const Node* n = o.node;
+  if (n->type == "Convert") return et_is_integral(n->in_type(0)) && n->outputs[0].et != ET::boolean;
+  if (n->type == "Subtract") return is_dequant_source(n->inputs[0]);
+  return false;
+}
+
+// The Const behind a zero point / scale input (through layout-only ops), or nullptr.
+const Node* const_source(const Output& o) {
+  const Node* n = o.node;
+  for (int depth = 0; depth < 4; ++depth) {
+    if (n->type == "Const") return n;
+    if (n->type != "Convert" && n->type != "Reshape" && n->type != "Unsqueeze" && n->type != "Squeeze" &&
+        n->type != "Broadcast")
+      return nullptr;
+    n = n->inputs[0].node;
+  }
+  return nullptr;
+}
+}  // namespace
+
 std::vector<const Node*> precision_sensitive_constants(const Graph& g) {
   std::unordered_set<const Node*> seen;
   std::vector<const Node*> stack, consts;
   for (Node* n : g.topo_order()) {
+    if (n->type == "Const" && n->find_rt("precise")) stack.push_back(n);
     if (n->type == "Parameter" || n->type == "Const" || n->type == "Result") continue;
+    // (Convert(int) - zp) * scale: zero points and scales stay exact, like OpenVINO's
+    // MarkDequantizationSubgraph does.
+    if ((n->type == "Subtract" || n->type == "Multiply") && n->inputs.size() == 2) {
+      const Node* c = nullptr;
+      if (is_dequant_source(n->inputs[0])) c = const_source(n->inputs[1]);
+      else if (is_dequant_source(n->inputs[1])) c = const_source(n->inputs[0]);
+      if (c) stack.push_back(c);
+    }
     const OpSchema* s = find_schema(n->type, n->version);
     if (!s) continue;
     for (int i : s->shape_inputs)
+      if ((size_t)i < n->inputs.size()) stack.push_back(n->inputs[i].node);
+    for (int i : s->precise_inputs)
       if ((size_t)i < n->inputs.size()) stack.push_back(n->inputs[i].node);
   }
   while (!stack.empty()) {

@@ -129,7 +129,7 @@ bool eval_fake_quantize(const Node& n, const std::vector<const Tensor*>& in, std
 }  // namespace
 
 IRCONV_OPS(quantization) {
-  reg({"FakeQuantize", "opset1", 5, 5, infer_fake_quantize, eval_fake_quantize});
+  reg({"FakeQuantize", "opset1", 5, 5, infer_fake_quantize, eval_fake_quantize, {}, false, {1, 2, 3, 4}});
 }
 
 }  // namespace irconv
