@@ -21,5 +21,6 @@ std::shared_ptr<const void> keep_py(py::object o);
 
 void bind_tensor(py::module_& m);
 void bind_graph(py::module_& m);
+void bind_io(py::module_& m);
 
 }  // namespace irconv::bind

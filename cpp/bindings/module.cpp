@@ -17,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   });
   irconv::bind::bind_tensor(m);
   irconv::bind::bind_graph(m);
+  irconv::bind::bind_io(m);
   m.def("registered_ops", [] {
     std::vector<std::pair<std::string, std::string>> r;
     for (auto* s : irconv::all_schemas()) r.emplace_back(s->type, s->version);
