@@ -217,3 +217,20 @@ def test_precise_rt_info_disables_compression(tmp_path):
     xml = save_ir(g, str(tmp_path), compress_to_fp16=True)
     assert _texts_of_compressed(xml) == set()
     assert '<attribute name="precise" version="0"/>' in open(xml).read()
+
+
+def test_fp16_conversion_matches_numpy_rounding(tmp_path):
+    rng = np.random.default_rng(1)
+    v = np.concatenate([rng.standard_normal(1000).astype(np.float32) * 100,
+                        np.array([65504, 65519, 1e9, -1e9, 6e-8, 3e-8, 1e-30, 0.0, -0.0, np.inf, -np.inf, np.nan],
+                                 np.float32)])
+    g = _core.Graph("t")
+    c = g.constant(v, name="v")
+    g.result(c.output(0))
+    xml = save_ir(g, str(tmp_path), compress_to_fp16=True)
+    text = open(xml).read()
+    off = int(re.search(r'name="v_compressed".*?offset="(\d+)"', text, re.S).group(1))
+    got = np.frombuffer(open(xml[:-4] + ".bin", "rb").read(), np.float16, count=v.size, offset=off)
+    want = np.clip(v, -65504, 65504).astype(np.float16)   # clamped, then IEEE round to nearest even
+    np.testing.assert_array_equal(got.view(np.uint16)[~np.isnan(v)], want.view(np.uint16)[~np.isnan(v)])
+    assert np.isnan(got[np.isnan(v)]).all()

@@ -5,7 +5,48 @@
 
 #include "irconv/error.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define IRCONV_X86 1
+#endif
+
 namespace irconv {
+
+namespace {
+
+// f32 -> f16 with clamping to the f16 range (NaN stays NaN), round to nearest even.
+void f32_to_f16_scalar(const float* src, uint16_t* dst, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) {
+    float v;
+    std::memcpy(&v, src + i, 4);
+    if (v > 65504.f) v = 65504.f;
+    else if (v < -65504.f) v = -65504.f;
+    dst[i] = f32_to_f16(v);
+  }
+}
+
+#ifdef IRCONV_X86
+__attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint16_t* dst, uint64_t n) {
+  const __m256 hi = _mm256_set1_ps(65504.f), lo = _mm256_set1_ps(-65504.f);
+  uint64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(src + i);
+    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));  // NaN passes through (second operand)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+  f32_to_f16_scalar(src + i, dst + i, n - i);
+}
+#endif
+
+void f32_to_f16_clamped(const float* src, uint16_t* dst, uint64_t n) {
+#ifdef IRCONV_X86
+  static const bool f16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  if (f16c) return f32_to_f16_f16c(src, dst, n);
+#endif
+  f32_to_f16_scalar(src, dst, n);
+}
+
+}  // namespace
 
 static constexpr uint64_t kAlign = 64;
 static constexpr uint64_t kChunkElems = 1 << 20;
@@ -73,14 +114,7 @@ BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
     for (uint64_t i0 = 0; i0 < n; i0 += kChunkElems) {
       uint64_t m = std::min<uint64_t>(kChunkElems, n - i0);
       if (t.et == ET::f32) {
-        const float* src = t.as<float>() + i0;
-        for (uint64_t i = 0; i < m; ++i) {
-          float v;
-          std::memcpy(&v, src + i, 4);
-          if (v > 65504.f) v = 65504.f;
-          else if (v < -65504.f) v = -65504.f;
-          dst[i] = f32_to_f16(v);
-        }
+        f32_to_f16_clamped(t.as<float>() + i0, dst, m);
       } else {
         for (uint64_t i = 0; i < m; ++i) {
           double v = load_f64(t.et, t.data, i0 + i);
