@@ -109,7 +109,8 @@ class ExternalData:
 
     def view(self, location: str, offset: int, length: Optional[int], expected: int,
              tensor: str) -> memoryview:
-        full = self.resolve(location, tensor)
+        # SELF_LOCATION: inline raw_data that load_model() left in the model file itself
+        full = os.path.abspath(self.model_path) if location == SELF_LOCATION else self.resolve(location, tensor)
         mm = self._maps.get(full)
         if mm is None:
             if not os.path.isfile(full):
@@ -135,19 +136,32 @@ class ExternalData:
         return memoryview(mm)[offset:offset + length]
 
 
+# Initializers of at least this many bytes are not parsed into memory: the C++ wire pass turns their
+# raw_data into external data that points into the model file itself, read later through an mmap.
+STRIP_MIN_BYTES = 4096
+# Location marking "the model file itself"; NUL cannot occur in a real file name.
+SELF_LOCATION = "\0self"
+
+
 def load_model(path: str) -> onnx.ModelProto:
     if not os.path.exists(path):
         raise IrconvError("%s: file not found" % path)
     if os.path.isdir(path):
         raise IrconvError("%s: is a directory, expected an ONNX model file" % path)
+    data, _, _ = _core().onnx_strip_raw_data(path, SELF_LOCATION, STRIP_MIN_BYTES)
     try:
-        model = onnx.load(path, load_external_data=False)
+        model = onnx.ModelProto.FromString(data)
     except Exception as e:  # noqa: BLE001 - protobuf raises several types
-        raise IrconvError("%s: not a valid ONNX model: protobuf parsing failed (%s); the file is "
-                          "truncated, corrupt or of another format" % (path, str(e).strip() or type(e).__name__)) from None
+        raise IrconvError("%s: not a valid ONNX model (protobuf parsing failed: %s)"
+                          % (path, str(e).strip() or type(e).__name__)) from None
     if not model.HasField("graph"):
         raise IrconvError("%s: not a valid ONNX model (no graph in the ModelProto)" % path)
     return model
+
+
+def _core():
+    from irconv import _core as core  # noqa: PLC0415 - the package loads the extension first
+    return core
 
 
 def _nbytes(et: str, numel: int) -> int:
