@@ -14,6 +14,8 @@ constexpr uint64_t kMaxGrowthBytes = 1 << 20;
 
 bool fold_node(Graph& g, Node* n, const PassContext& ctx) {
   if (n->type == "Parameter" || n->type == "Const" || n->type == "Result") return false;
+  // Compressed weights stay compressed: Convert(u8/i4/f16 const) marked as decompression.
+  if (n->find_rt("decompression")) return false;
   const OpSchema* s = find_schema(n->type, n->version);
   if (!s || !s->eval) return false;
   bool all_const = true;

@@ -57,12 +57,12 @@ def test_fused_conv(act, params, tmp_path):
     check(m, {"x": x}, tmp_path, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("bits", [4, 8])
-@pytest.mark.parametrize("zp", [None, "packed", "float"])
+# onnxruntime (the oracle) has no CPU MatMulNBits with 8-bit weights and float zero points,
+# so that combination is not generated.
+@pytest.mark.parametrize("bits,zp", [(b, z) for b in (4, 8) for z in (None, "packed", "float")
+                                     if not (b == 8 and z == "float")])
 @pytest.mark.parametrize("k", [64, 40])
 def test_matmul_nbits(bits, zp, k, tmp_path):
-    if bits == 8 and zp == "float":
-        pytest.skip("onnxruntime's CPU MatMulNBits has no 8-bit weights with float zero points")
     n, block = 6, 16
     n_blocks = (k + block - 1) // block
     blob = block * bits // 8
