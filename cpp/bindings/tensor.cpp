@@ -54,6 +54,24 @@ static const char* dtype_of(ET et) {
   }
 }
 
+// True when the array's memory comes from a read-only mmap.mmap (through views/memoryviews):
+// a private (copy-on-write) or writable mapping could hold changes that dropping pages would lose.
+static bool is_file_mapped(const py::array& arr) {
+  static py::object mmap_type = py::module_::import("mmap").attr("mmap");
+  if (arr.writeable()) return false;
+  py::object b = arr.attr("base");
+  for (int depth = 0; depth < 16 && !b.is_none(); ++depth) {
+    if (py::isinstance(b, mmap_type)) return py::memoryview(b).attr("readonly").cast<bool>();
+    if (PyMemoryView_Check(b.ptr())) {
+      b = b.attr("obj");
+      continue;
+    }
+    if (!py::hasattr(b, "base")) return false;
+    b = b.attr("base");
+  }
+  return false;
+}
+
 Tensor tensor_from_array(py::handle obj) {
   py::module_ np = py::module_::import("numpy");
   py::array arr = py::array::ensure(obj);
@@ -64,6 +82,7 @@ Tensor tensor_from_array(py::handle obj) {
   for (py::ssize_t i = 0; i < arr.ndim(); ++i) t.shape.push_back((int64_t)arr.shape(i));
   t.data = static_cast<const uint8_t*>(arr.data());
   t.nbytes = (uint64_t)arr.nbytes();
+  t.file_mapped = is_file_mapped(arr);
   t.owner = keep_py(arr);
   return t;
 }

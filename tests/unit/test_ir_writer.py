@@ -234,3 +234,27 @@ def test_fp16_conversion_matches_numpy_rounding(tmp_path):
     want = np.clip(v, -65504, 65504).astype(np.float16)   # clamped, then IEEE round to nearest even
     np.testing.assert_array_equal(got.view(np.uint16)[~np.isnan(v)], want.view(np.uint16)[~np.isnan(v)])
     assert np.isnan(got[np.isnan(v)]).all()
+
+
+@pytest.mark.parametrize("access", ["read", "copy"])
+def test_mmap_backed_constants_written_correctly_and_twice(tmp_path, access):
+    import mmap
+    data = np.random.default_rng(2).standard_normal(300_000).astype(np.float32)
+    f = tmp_path / "w.raw"
+    f.write_bytes(data.tobytes())
+    with open(f, "rb" if access == "read" else "r+b") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ if access == "read" else mmap.ACCESS_COPY)
+    arr = np.frombuffer(memoryview(mm), dtype=np.float32)
+    if access == "copy":
+        arr[:10] = 7.0          # private changes must survive the writer (no pages dropped)
+        data[:10] = 7.0
+    g = _core.Graph("t")
+    c = g.constant(arr, name="w")
+    g.result(c.output(0))
+    for i in range(2):   # pages dropped after the first save are read again for the second
+        d = tmp_path / str(i)
+        d.mkdir()
+        xml = save_ir(g, str(d))
+        off = int(re.search(r'offset="(\d+)"', open(xml).read()).group(1))
+        got = np.frombuffer(open(xml[:-4] + ".bin", "rb").read(), np.float32, count=data.size, offset=off)
+        np.testing.assert_array_equal(got, data)

@@ -17,6 +17,9 @@ struct Tensor {
   const uint8_t* data = nullptr;       // packed like the IR .bin (sub-byte packed, strings packed)
   uint64_t nbytes = 0;
   std::shared_ptr<const void> owner;   // keeps `data` alive
+  // `data` lies in a read-only file mapping: its pages can be dropped from this process once read
+  // (they stay in the page cache), which keeps peak memory low on big models.
+  bool file_mapped = false;
 
   uint64_t numel() const;
   // A tensor that owns a copy of / takes `bytes`.

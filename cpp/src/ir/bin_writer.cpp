@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "irconv/error.hpp"
 
@@ -127,7 +129,19 @@ BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
     }
   }
   bucket.push_back(Seen{&t, b});
+  release_source(t);
   return b;
+}
+
+// Blobs are read once: the pages of a file-mapped source are dropped from this process after
+// writing (they stay in the page cache), so peak memory stays near the largest tensor instead of
+// the whole model. Only for read-only file mappings: on anonymous memory MADV_DONTNEED would zero it.
+void BinWriter::release_source(const Tensor& t) {
+  static const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  if (!t.file_mapped || t.nbytes < 4 * page) return;
+  uint64_t a = ((uint64_t)(uintptr_t)t.data + page - 1) / page * page;
+  uint64_t e = ((uint64_t)(uintptr_t)t.data + t.nbytes) / page * page;
+  if (e > a) madvise(reinterpret_cast<void*>(a), e - a, MADV_DONTNEED);
 }
 
 void BinWriter::close() {

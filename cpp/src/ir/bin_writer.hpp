@@ -27,6 +27,7 @@ class BinWriter {
  private:
   void put(const void* p, uint64_t n);
   void pad_to(uint64_t align);
+  void release_source(const Tensor& t);
   std::FILE* f_ = nullptr;
   std::string path_;
   uint64_t pos_ = 0;
