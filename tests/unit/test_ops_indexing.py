@@ -561,3 +561,12 @@ def test_topk_k_zero_or_larger_than_dim_not_folded(k):
     n = g.op("TopK", [g.constant(rand([2, 3])).output(0), g.constant(np.array(k, I64)).output(0)],
              {"axis": 1, "mode": "max", "sort": "value"})
     assert n.output(0).shape == [2, k] and n.output(0).value() is None
+
+
+def test_topk_stable_without_sort_is_rejected():
+    g = _core.Graph("t")
+    x = g.parameter("x", "f32", [4, 5])
+    k = g.constant(np.array(2, np.int64))
+    with pytest.raises(_core.IrconvError, match="stable"):
+        g.op("TopK", [x.output(0), k.output(0)], {"axis": 1, "mode": "max", "sort": "none", "stable": True},
+             version="opset11")

@@ -658,6 +658,8 @@ TopKAttrs topk_attrs(const Node& n) {
                n.describe() << ": sort '" << s << "' is not supported (expected value, index or none)");
   a.max_mode = m == "max";
   a.sort = s == "none" ? 0 : s == "value" ? 1 : 2;
+  IRCONV_CHECK(!(a.sort == 0 && n.attr_b("stable", false)),
+               n.describe() << ": stable=true needs sort 'value' or 'index' (OpenVINO rejects it with sort 'none')");
   a.index_type = et_from_string(n.attr_s("index_element_type", "i32"));
   IRCONV_CHECK(a.index_type == ET::i32 || a.index_type == ET::i64,
                n.describe() << ": index_element_type must be i32 or i64, got " << et_name(a.index_type));
