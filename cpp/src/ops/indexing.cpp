@@ -19,45 +19,11 @@ using namespace ops_detail;
 using Tensors = std::vector<const Tensor*>;
 const PartialShape kDynamicShape = PartialShape::dynamic();
 
-// Writes OpenVINO's default for an optional attribute the node does not have, so the IR states it
-// (the IR reader leaves some members unset when an attribute is missing, e.g. ShapeOf's type).
-void default_attr(Node& n, const char* k, AttrValue v) {
-  if (!n.has_attr(k)) n.set_attr(k, std::move(v));
-}
-
-void check_integral_input(const Node& n, size_t i, const char* what) {
-  ET t = n.in_type(i);
-  IRCONV_CHECK(t == ET::dynamic || et_is_integral(t),
-               n.describe() << ": input " << i << " (" << what << ") must have an integer element type, got "
-                            << et_name(t));
-}
-
-void check_rank_le1(const Node& n, size_t i, const char* what) {
-  const PartialShape& s = n.in_shape(i);
-  IRCONV_CHECK(s.rank_dynamic || s.size() <= 1,
-               n.describe() << ": input " << i << " (" << what << ") must be a scalar or 1D, got shape "
-                            << s.to_string());
-}
-
-void check_rank_eq(const Node& n, size_t i, int64_t r, const char* what) {
-  const PartialShape& s = n.in_shape(i);
-  IRCONV_CHECK(s.rank_dynamic || (int64_t)s.size() == r,
-               n.describe() << ": input " << i << " (" << what << ") must have rank " << r << ", got shape "
-                            << s.to_string());
-}
-
 void check_same_type(const Node& n, size_t i, size_t j) {
   ET a = n.in_type(i), b = n.in_type(j);
   IRCONV_CHECK(a == ET::dynamic || b == ET::dynamic || a == b,
                n.describe() << ": inputs " << i << " and " << j << " must have the same element type, got "
                             << et_name(a) << " and " << et_name(b));
-}
-
-int64_t normalize(const Node& n, int64_t axis, int64_t rank, const char* what) {
-  IRCONV_CHECK(axis >= -rank && axis < rank, n.describe() << ": " << what << " " << axis
-                                                          << " is out of range for rank " << rank << " (expected ["
-                                                          << -rank << ", " << rank - 1 << "])");
-  return axis < 0 ? axis + rank : axis;
 }
 
 int64_t merge(const Node& n, int64_t a, int64_t b, const char* what) {

@@ -18,47 +18,6 @@ using namespace ops_detail;
 using Tensors = std::vector<const Tensor*>;
 const PartialShape kDynamicShape = PartialShape::dynamic();
 
-// Writes OpenVINO's default for an optional attribute the node does not have, so the IR states it
-// (the IR reader leaves some members unset when an attribute is missing, e.g. ShapeOf's type).
-void default_attr(Node& n, const char* k, AttrValue v) {
-  if (!n.has_attr(k)) n.set_attr(k, std::move(v));
-}
-
-void check_integral_input(const Node& n, size_t i, const char* what) {
-  ET t = n.in_type(i);
-  IRCONV_CHECK(t == ET::dynamic || et_is_integral(t),
-               n.describe() << ": input " << i << " (" << what << ") must have an integer element type, got "
-                            << et_name(t));
-}
-
-void check_rank_eq(const Node& n, size_t i, int64_t r, const char* what) {
-  const PartialShape& s = n.in_shape(i);
-  IRCONV_CHECK(s.rank_dynamic || (int64_t)s.size() == r,
-               n.describe() << ": input " << i << " (" << what << ") must have rank " << r << ", got shape "
-                            << s.to_string());
-}
-
-void check_rank_le1(const Node& n, size_t i, const char* what) {
-  const PartialShape& s = n.in_shape(i);
-  IRCONV_CHECK(s.rank_dynamic || s.size() <= 1,
-               n.describe() << ": input " << i << " (" << what << ") must be a scalar or 1D, got shape "
-                            << s.to_string());
-}
-
-int64_t static_len(const Node& n, size_t i) {
-  const PartialShape& s = n.in_shape(i);
-  if (s.rank_dynamic) return -1;
-  if (s.size() == 0) return 1;
-  return s.dims[0];
-}
-
-int64_t normalize(const Node& n, int64_t axis, int64_t rank, const char* what) {
-  IRCONV_CHECK(axis >= -rank && axis < rank, n.describe() << ": " << what << " " << axis
-                                                          << " is out of range for rank " << rank << " (expected ["
-                                                          << -rank << ", " << rank - 1 << "])");
-  return axis < 0 ? axis + rank : axis;
-}
-
 // One dimension's selection: elements start, start + step, ... (len of them).
 struct Sel {
   int64_t start = 0, step = 1, len = 0;

@@ -30,4 +30,18 @@ std::optional<Dims> partial_ints(const Node& n, size_t i);
 // Fully known integer values of input i (constant, known value or a fully known partial value).
 std::optional<Dims> known_ints(const Node& n, size_t i);
 
+// Common checks of the op families (messages name the node and the input).
+// Writes OpenVINO's default for an optional attribute the node lacks, so the IR states it (the IR
+// reader leaves some members unset when an attribute is missing, e.g. ShapeOf's output_type).
+void default_attr(Node& n, const char* k, AttrValue v);
+// An index element type attribute: i32 or i64.
+ET index_type_attr(const Node& n, const char* attr, const char* def);
+void check_integral_input(const Node& n, size_t i, const char* what);
+void check_rank_le1(const Node& n, size_t i, const char* what);  // scalar or 1D
+void check_rank_eq(const Node& n, size_t i, int64_t r, const char* what);
+// Elements of a scalar/1D input if its shape says, else -1.
+int64_t static_len(const Node& n, size_t i);
+// axis in [-rank, rank) -> [0, rank), or an error naming the node.
+int64_t normalize(const Node& n, int64_t axis, int64_t rank, const char* what);
+
 }  // namespace irconv::ops_detail

@@ -317,22 +317,6 @@ std::optional<Dims> known_ints(const Node& n, size_t i) {
   return v;
 }
 
-}  // namespace ops_detail
-
-// ===============================================================================================
-namespace {
-
-using namespace ops_detail;
-using Tensors = std::vector<const Tensor*>;
-
-const PartialShape kDynamicShape = PartialShape::dynamic();
-
-// Writes OpenVINO's default for an optional attribute the node does not have, so the IR states it
-// (the IR reader leaves some members unset when an attribute is missing, e.g. ShapeOf's type).
-void default_attr(Node& n, const char* k, AttrValue v) {
-  if (!n.has_attr(k)) n.set_attr(k, std::move(v));
-}
-
 ET index_type_attr(const Node& n, const char* attr, const char* def) {
   std::string s = n.attr_s(attr, def);
   ET t = et_from_string(s);
@@ -377,6 +361,20 @@ int64_t normalize(const Node& n, int64_t axis, int64_t rank, const char* what) {
                                                           << -rank << ", " << rank - 1 << "])");
   return axis < 0 ? axis + rank : axis;
 }
+
+void default_attr(Node& n, const char* k, AttrValue v) {
+  if (!n.has_attr(k)) n.set_attr(k, std::move(v));
+}
+
+}  // namespace ops_detail
+
+// ===============================================================================================
+namespace {
+
+using namespace ops_detail;
+using Tensors = std::vector<const Tensor*>;
+
+const PartialShape kDynamicShape = PartialShape::dynamic();
 
 
 // ------------------------------------------------------------------------------------ ShapeOf
