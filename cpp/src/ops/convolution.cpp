@@ -9,29 +9,13 @@
 #include <vector>
 
 #include "irconv/op_registry.hpp"
+#include "spatial_util.hpp"
 
 namespace irconv {
 namespace {
 
-enum class AutoPad { Explicit, SameUpper, SameLower, Valid };
+using namespace spatial;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = (char)std::tolower((unsigned char)c);
-  return s;
-}
-
-AutoPad parse_auto_pad(const Node& n) {
-  std::string s = lower(n.attr_s("auto_pad", "explicit"));
-  if (s == "explicit" || s == "notset") return AutoPad::Explicit;
-  if (s == "same_upper") return AutoPad::SameUpper;
-  if (s == "same_lower") return AutoPad::SameLower;
-  if (s == "valid") return AutoPad::Valid;
-  IRCONV_CHECK(false, n.describe() << ": attribute auto_pad is '" << s
-                                   << "', expected one of explicit, same_upper, same_lower, valid");
-  return AutoPad::Explicit;
-}
-
-bool is_same(AutoPad p) { return p == AutoPad::SameUpper || p == AutoPad::SameLower; }
 
 // element::Type::merge: dynamic takes the other, otherwise both must be equal.
 ET merge_et(const Node& n, ET a, ET b, const char* what_a, const char* what_b) {

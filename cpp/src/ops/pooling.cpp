@@ -10,28 +10,14 @@
 #include <vector>
 
 #include "irconv/op_registry.hpp"
+#include "spatial_util.hpp"
 
 namespace irconv {
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = (char)std::tolower((unsigned char)c);
-  return s;
-}
+using namespace spatial;
 
-enum class AutoPad { Explicit, SameUpper, SameLower, Valid };
 enum class Rounding { Floor, Ceil, CeilTorch };
-
-AutoPad parse_auto_pad(const Node& n) {
-  std::string s = lower(n.attr_s("auto_pad", "explicit"));
-  if (s == "explicit" || s == "notset") return AutoPad::Explicit;
-  if (s == "same_upper") return AutoPad::SameUpper;
-  if (s == "same_lower") return AutoPad::SameLower;
-  if (s == "valid") return AutoPad::Valid;
-  IRCONV_CHECK(false, n.describe() << ": attribute auto_pad is '" << s
-                                   << "', expected one of explicit, same_upper, same_lower, valid");
-  return AutoPad::Explicit;
-}
 
 Rounding parse_rounding(const Node& n, bool allow_torch) {
   std::string s = lower(n.attr_s("rounding_type", "floor"));
