@@ -47,6 +47,19 @@ struct Reader {
   }
 };
 
+// Calls fn(field number, wire type, payload start, payload length) for each field of a message.
+template <class F> void for_each_field(Reader& r, F&& fn) {
+  while (!r.done()) {
+    uint64_t key = r.varint();
+    uint32_t num = (uint32_t)(key >> 3), wire = (uint32_t)(key & 7);
+    if (num == 0) r.fail("field number 0");
+    const uint8_t* fs;
+    uint64_t fl;
+    r.field(wire, &fs, &fl);
+    fn(num, wire, fs, fl);
+  }
+}
+
 void put_varint(std::string& out, uint64_t v) {
   while (v >= 0x80) { out.push_back((char)(v | 0x80)); v >>= 7; }
   out.push_back((char)v);
@@ -83,16 +96,10 @@ std::string rewrite_tensor(const Ctx& c, const uint8_t* s, uint64_t n) {
   std::string out;
   const uint8_t* raw = nullptr;
   uint64_t raw_len = 0;
-  while (!r.done()) {
-    uint64_t key = r.varint();
-    uint32_t num = (uint32_t)(key >> 3), wire = (uint32_t)(key & 7);
-    if (num == 0) r.fail("field number 0");
-    const uint8_t* fs;
-    uint64_t fl;
-    r.field(wire, &fs, &fl);
-    if (num == 9 && wire == 2 && fl >= c.min_bytes) { raw = fs; raw_len = fl; continue; }
+  for_each_field(r, [&](uint32_t num, uint32_t wire, const uint8_t* fs, uint64_t fl) {
+    if (num == 9 && wire == 2 && fl >= c.min_bytes) { raw = fs; raw_len = fl; return; }
     copy_field(out, num, wire, fs, fl);
-  }
+  });
   if (raw) {
     put_entry(out, "location", c.self);
     put_entry(out, "offset", std::to_string((uint64_t)(raw - c.base)));
@@ -109,19 +116,10 @@ std::string rewrite_graph(const Ctx& c, const uint8_t* s, uint64_t n) {
   Reader r{c.base, s, s + n, c.path};
   std::string out;
   out.reserve(n < (1u << 20) ? n : (1u << 20));
-  while (!r.done()) {
-    uint64_t key = r.varint();
-    uint32_t num = (uint32_t)(key >> 3), wire = (uint32_t)(key & 7);
-    if (num == 0) r.fail("field number 0");
-    const uint8_t* fs;
-    uint64_t fl;
-    r.field(wire, &fs, &fl);
-    if (num == 5 && wire == 2) {
-      put_bytes(out, 5, rewrite_tensor(c, fs, fl));
-      continue;
-    }
-    copy_field(out, num, wire, fs, fl);
-  }
+  for_each_field(r, [&](uint32_t num, uint32_t wire, const uint8_t* fs, uint64_t fl) {
+    if (num == 5 && wire == 2) put_bytes(out, 5, rewrite_tensor(c, fs, fl));
+    else copy_field(out, num, wire, fs, fl);
+  });
   return out;
 }
 
@@ -133,20 +131,14 @@ OnnxStripResult onnx_strip_raw_data(const uint8_t* bytes, uint64_t size, const s
   Ctx c{bytes, path, self_name, min_bytes, &res};
   Reader r{bytes, bytes, bytes + size, path};
   bool has_graph = false;
-  while (!r.done()) {
-    uint64_t key = r.varint();
-    uint32_t num = (uint32_t)(key >> 3), wire = (uint32_t)(key & 7);
-    if (num == 0) r.fail("field number 0");
-    const uint8_t* fs;
-    uint64_t fl;
-    r.field(wire, &fs, &fl);
+  for_each_field(r, [&](uint32_t num, uint32_t wire, const uint8_t* fs, uint64_t fl) {
     if (num == 7 && wire == 2) {
       has_graph = true;
       put_bytes(res.model, 7, rewrite_graph(c, fs, fl));
-      continue;
+    } else {
+      copy_field(res.model, num, wire, fs, fl);
     }
-    copy_field(res.model, num, wire, fs, fl);
-  }
+  });
   IRCONV_CHECK(has_graph, "'" << path << "' is not an ONNX model: it has no graph");
   return res;
 }
