@@ -56,9 +56,26 @@ static Tensor pack_strings(const std::vector<std::string>& v, std::vector<int64_
   return Tensor::owned(ET::string, std::move(shape), std::move(b));
 }
 
+// Handles to nodes and outputs keep their Graph's Python object alive (nodes are owned by the
+// graph), whichever path they were reached by.
+static py::object tie_to_graph(py::object handle, const Graph* g) {
+  py::object gw = py::cast(g, py::return_value_policy::reference);
+  py::detail::keep_alive_impl(handle, gw);
+  return handle;
+}
+static py::object node_handle(Node* n) {
+  return tie_to_graph(py::cast(n, py::return_value_policy::reference), n->graph);
+}
+static py::object output_handle(const Output& o) { return tie_to_graph(py::cast(o), o.node->graph); }
+static py::list node_list(const std::vector<Node*>& v) {
+  py::list l;
+  for (Node* n : v) l.append(node_handle(n));
+  return l;
+}
+
 void bind_graph(py::module_& m) {
   py::class_<Output>(m, "Output")
-      .def_property_readonly("node", [](const Output& o) { return o.node; }, py::return_value_policy::reference)
+      .def_property_readonly("node", [](const Output& o) { return node_handle(o.node); })
       .def_property_readonly("index", [](const Output& o) { return o.index; })
       .def_property_readonly("element_type", [](const Output& o) { check_output(o); return std::string(et_name(o.node->outputs[o.index].et)); })
       .def_property_readonly("shape", [](const Output& o) { check_output(o); return shape_to_py(o.node->outputs[o.index].shape); })
@@ -80,10 +97,10 @@ void bind_graph(py::module_& m) {
       }, "The value if it is a constant or known at conversion time, else None.")
       .def("consumers", [](const Output& o) {
         check_output(o);
-        std::vector<std::pair<Node*, int>> r;
-        for (auto& c : o.node->outputs[o.index].consumers) r.emplace_back(c.node, c.index);
+        py::list r;
+        for (auto& c : o.node->outputs[o.index].consumers) r.append(py::make_tuple(node_handle(c.node), c.index));
         return r;
-      }, py::return_value_policy::reference)
+      })
       .def("__eq__", [](const Output& a, const Output& b) { return a == b; })
       .def("__hash__", [](const Output& o) { return std::hash<const void*>()(o.node) ^ (size_t)o.index; })
       .def("__repr__", [](const Output& o) {
@@ -106,7 +123,11 @@ void bind_graph(py::module_& m) {
         for (size_t i = 0; i < n.outputs.size(); ++i) r.push_back(Output{&n, (int)i});
         return r;
       }, py::keep_alive<0, 1>())
-      .def_property_readonly("inputs", [](const Node& n) { return n.inputs; })
+      .def_property_readonly("inputs", [](const Node& n) {
+        py::list l;
+        for (auto& o : n.inputs) l.append(output_handle(o));
+        return l;
+      })
       .def_property_readonly("attrs", [](const Node& n) {
         py::dict d;
         for (auto& kv : n.attrs) d[py::str(kv.first)] = attr_to_py(kv.second);
@@ -157,15 +178,15 @@ void bind_graph(py::module_& m) {
          py::arg("version") = "", py::return_value_policy::reference_internal)
       .def("result", [](Graph& g, const Output& src, const std::string& name) { return g.add_result(src, name); },
            py::arg("output"), py::arg("name") = "", py::return_value_policy::reference_internal)
-      .def_property_readonly("parameters", [](const Graph& g) { return g.parameters(); }, py::return_value_policy::reference_internal)
-      .def_property_readonly("results", [](const Graph& g) { return g.results(); }, py::return_value_policy::reference_internal)
+      .def_property_readonly("parameters", [](const Graph& g) { return node_list(g.parameters()); })
+      .def_property_readonly("results", [](const Graph& g) { return node_list(g.results()); })
       .def("set_parameters", &Graph::set_parameters)
       .def("set_results", &Graph::set_results)
       .def("remove_result", &Graph::remove_result)
       .def("set_input", [](Graph& g, Node* n, int idx, const Output& src) { g.set_input(n, idx, src); g.infer(n); })
       .def("replace_uses", &Graph::replace_uses, py::arg("old"), py::arg("new"), py::arg("move_names") = true)
       .def("infer_all", &Graph::infer_all)
-      .def("topo_order", &Graph::topo_order, py::return_value_policy::reference_internal)
+      .def("topo_order", [](const Graph& g) { return node_list(g.topo_order()); })
       .def("remove_dead", &Graph::remove_dead)
       .def_property_readonly("node_count", &Graph::node_count)
       .def("run_passes", [](Graph& g, bool static_shape, const std::vector<std::string>& disabled) {
