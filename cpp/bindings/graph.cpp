@@ -112,7 +112,7 @@ void bind_graph(py::module_& m) {
       .def_property_readonly("type", [](const Node& n) { return n.type; })
       .def_property_readonly("version", [](const Node& n) { return n.version; })
       .def_property_readonly("id", [](const Node& n) { return n.id; })
-      .def_property("name", [](const Node& n) { return n.name; }, [](Node& n, const std::string& s) { n.name = s; })
+      .def_property("name", [](const Node& n) { return n.name; }, [](Node& n, const std::string& s) { n.name = utf8_valid(s); })
       .def_property_readonly("num_outputs", [](const Node& n) { return n.outputs.size(); })
       .def("output", [](Node& n, int i) {
         IRCONV_CHECK(i >= 0 && (size_t)i < n.outputs.size(), n.describe() << " has no output " << i << " (it has " << n.outputs.size() << ")");

@@ -11,12 +11,40 @@ namespace irconv {
 // Known values are propagated only for small tensors (shape sub-graphs), never for weights.
 static constexpr uint64_t kMaxKnownValueElems = 1 << 16;
 
+std::string utf8_valid(const std::string& s) {
+  std::string r;
+  r.reserve(s.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xc0) == 0x80;
+    if (ok && len > 1) {  // reject overlong forms, surrogates and code points past U+10FFFF
+      uint32_t cp = len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (p[i + k] & 0x3f);
+      ok = !(len == 2 && cp < 0x80) && !(len == 3 && cp < 0x800) && !(len == 4 && cp < 0x10000) &&
+           !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
+    }
+    if (ok) {
+      r.append(s, i, len);
+      i += len;
+    } else {
+      r += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return r;
+}
+
 bool Output::operator<(const Output& o) const {
   if (node != o.node) return node->id < o.node->id;
   return index < o.index;
 }
 
-void OutputDesc::add_name(const std::string& n) {
+void OutputDesc::add_name(const std::string& n_in) {
+  std::string n = utf8_valid(n_in);
   if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
 }
 
@@ -148,7 +176,7 @@ void Node::add_rt(RtAttr a) {
 // ---------------- Graph ----------------
 
 std::string Graph::unique_name(const std::string& base_in) {
-  std::string base = base_in.empty() ? "node" : base_in;
+  std::string base = base_in.empty() ? "node" : utf8_valid(base_in);
   if (name_counts_.emplace(base, 0).second) return base;
   for (;;) {
     std::string n = base + "_" + std::to_string(++name_counts_[base]);

@@ -41,3 +41,20 @@ def test_save_needs_xml_suffix(tmp_path):
 def test_disable_pass_keeps_the_decomposed_form():
     m = irconv.convert_model(EXAMPLE, disable_passes=["SwishFusion"])
     assert "Swish" not in m.ops() and m.ops()["Sigmoid"] == 1
+
+
+def test_invalid_utf8_names_are_replaced_not_fatal(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="reluQQ")], "graphQQ",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    raw = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    path = tmp_path / "bad_names.onnx"
+    path.write_bytes(raw.replace(b"QQ", b"\xcc\xff"))   # proto2 strings are not UTF-8 checked
+    m = irconv.convert_model(str(path))
+    assert "\ufffd" in m.name
+    xml = tmp_path / "m.xml"
+    m.save(xml, compress_to_fp16=False)
+    out = infer_xml(str(xml), {"x": np.array([-1.0, 2.0], np.float32)})
+    np.testing.assert_array_equal(out[0], [0.0, 2.0])

@@ -20,6 +20,9 @@ namespace irconv {
 struct Node;
 class Graph;
 
+// `s` with every invalid UTF-8 sequence replaced by U+FFFD (names reach XML and Python as text).
+std::string utf8_valid(const std::string& s);
+
 // An output port of a node: (producer, output index).
 struct Output {
   Node* node = nullptr;
@@ -105,12 +108,12 @@ struct Node {
 // Output precision names / ordering helpers used by writer and passes
 class Graph {
  public:
-  explicit Graph(std::string name = "model") : name_(std::move(name)) {}
+  explicit Graph(const std::string& name = "model") : name_(utf8_valid(name)) {}
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
   const std::string& name() const { return name_; }
-  void set_name(std::string n) { name_ = std::move(n); }
+  void set_name(const std::string& n) { name_ = utf8_valid(n); }
 
   Node* add_parameter(const std::string& name, ET et, PartialShape shape);
   Node* add_const(const std::string& name, Tensor t);
