@@ -68,17 +68,22 @@ def grouped_weights(ctx, w, group: int):
     return ctx.reshape(w, target)
 
 
-@onnx_op("Conv")
-def conv(ctx, node):
-    x, w, b = node.input_required(0), node.input_required(1), node.input(2)
-    w = ctx.convert_like(w, x)
+def convolution(ctx, node, x, w):
+    """Convolution or GroupConvolution (ONNX `group`) with the node's spatial attributes.
+    Returns (output, spatial rank)."""
     n = spatial_rank(ctx, node, x, w)
     attrs = conv_attrs(node, n)
     group = node.attr("group", 1)
     if group == 1:
-        y = ctx.op1("Convolution", [x, w], attrs)
-    else:
-        y = ctx.op1("GroupConvolution", [x, grouped_weights(ctx, w, group)], attrs)
+        return ctx.op1("Convolution", [x, w], attrs), n
+    return ctx.op1("GroupConvolution", [x, grouped_weights(ctx, w, group)], attrs), n
+
+
+@onnx_op("Conv")
+def conv(ctx, node):
+    x, w, b = node.input_required(0), node.input_required(1), node.input(2)
+    w = ctx.convert_like(w, x)
+    y, n = convolution(ctx, node, x, w)
     if b is not None:
         y = add_channel_bias(ctx, y, b, n)
     return y

@@ -87,20 +87,25 @@ def instance_norm(ctx, node):
     return _channel_affine(ctx, y, scale, bias, ctx.rank(x))
 
 
+def _trailing_axes(ctx, x, axis):
+    """The axes [axis, rank) that Layer/RMS normalization reduce over, as an i64 tensor (computed
+    from the rank at run time when it is unknown and axis >= 0)."""
+    r = ctx.rank(x)
+    if r is not None:
+        return ctx.i64(list(range(ctx.norm_axis(axis, r), r)))
+    if axis < 0:
+        return ctx.i64(list(range(axis, 0)))
+    rank = ctx.to_scalar(ctx.shape_of(ctx.shape_of(x)))
+    return ctx.op1("Range", [ctx.const(np.array(axis, np.int64)), rank, ctx.const(np.array(1, np.int64))],
+                   {"output_type": "i64"}, version="opset4")
+
+
 @onnx_op("LayerNormalization", since=17)
 def layer_norm(ctx, node):
     x, scale, bias = node.input_required(0), node.input_required(1), node.input(2)
     axis = node.attr("axis", -1)
     eps = node.attr("epsilon", 1e-5)
-    r = ctx.rank(x)
-    if r is not None:
-        axes = ctx.i64(list(range(ctx.norm_axis(axis, r), r)))
-    elif axis < 0:
-        axes = ctx.i64(list(range(axis, 0)))
-    else:
-        rank = ctx.to_scalar(ctx.shape_of(ctx.shape_of(x)))
-        axes = ctx.op1("Range", [ctx.const(np.array(axis, np.int64)), rank, ctx.const(np.array(1, np.int64))],
-                       {"output_type": "i64"}, version="opset4")
+    axes = _trailing_axes(ctx, x, axis)
     y = _mvn(ctx, x, axes, eps)
     y = ctx.binary("Multiply", y, ctx.convert_like(scale, x))
     if bias is not None:
@@ -186,13 +191,7 @@ def rms_norm(ctx, node):
     x, scale = node.input_required(0), node.input_required(1)
     axis = node.attr("axis", -1)
     eps = node.attr("epsilon", 1e-5)
-    r = ctx.rank(x)
-    if r is not None:
-        axes = ctx.i64(list(range(ctx.norm_axis(axis, r), r)))
-    elif axis < 0:
-        axes = ctx.i64(list(range(axis, 0)))
-    else:
-        raise IrconvError("%s: a non-negative axis needs a known input rank" % node.describe())
+    axes = _trailing_axes(ctx, x, axis)
     ms = ctx.op1("ReduceMean", [ctx.binary("Multiply", x, x), axes], {"keep_dims": True})
     rms = ctx.op1("Sqrt", [ctx.binary("Add", ms, ctx.const(eps, ms))])
     return ctx.binary("Multiply", ctx.binary("Divide", x, rms), ctx.convert_like(scale, x))

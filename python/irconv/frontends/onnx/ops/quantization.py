@@ -11,7 +11,7 @@ from irconv.errors import IrconvError
 
 from ..loader import ET_TO_NP, et_of_onnx
 from ..registry import onnx_op
-from .conv import conv_attrs, grouped_weights, spatial_rank
+from .conv import convolution
 
 RANGES = {"u8": (0, 255), "i8": (-128, 127), "u16": (0, 65535), "i16": (-32768, 32767),
           "u4": (0, 15), "i4": (-8, 7)}
@@ -198,13 +198,7 @@ def conv_integer(ctx, node):
     x_zp, w_zp = node.input(2), node.input(3)
     xf = _minus_zp_f32(ctx, x, x_zp)
     wf = _minus_zp_f32(ctx, w, w_zp, 0, node)
-    n = spatial_rank(ctx, node, x, w)
-    attrs = conv_attrs(node, n)
-    group = node.attr("group", 1)
-    if group == 1:
-        y = ctx.op1("Convolution", [xf, wf], attrs)
-    else:
-        y = ctx.op1("GroupConvolution", [xf, grouped_weights(ctx, wf, group)], attrs)
+    y, n = convolution(ctx, node, xf, wf)
     return _round_to_i32(ctx, y)
 
 
@@ -223,13 +217,7 @@ def qlinear_conv(ctx, node):
     b = node.input(8)
     xf = dequantize(ctx, node, x, ctx.convert(x_s, "f32"), x_zp, 1)
     wf = dequantize(ctx, node, w, ctx.convert(w_s, "f32"), w_zp, 0)
-    n = spatial_rank(ctx, node, x, w)
-    attrs = conv_attrs(node, n)
-    group = node.attr("group", 1)
-    if group == 1:
-        y = ctx.op1("Convolution", [xf, wf], attrs)
-    else:
-        y = ctx.op1("GroupConvolution", [xf, grouped_weights(ctx, wf, group)], attrs)
+    y, n = convolution(ctx, node, xf, wf)
     if b is not None:
         # int32 bias quantized with scale x_s * w_s
         bs = ctx.binary("Multiply", ctx.convert(x_s, "f32"), ctx.convert(w_s, "f32"))
