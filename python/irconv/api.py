@@ -67,16 +67,49 @@ def _version():
     return __version__
 
 
+_NOT_YET = ("batch", "mean_values", "scale_values", "scale", "reverse_input_channels", "source_layout",
+            "target_layout", "layout", "freeze_placeholder_with_value")
+
+
+def _io_specs(opts):
+    """input= / input_shape= / output= (flag strings, lists, or {name: shape}) -> spec lists."""
+    from .transforms import specs  # noqa: PLC0415
+    inp, shp, out = opts.pop("input", None), opts.pop("input_shape", None), opts.pop("output", None)
+    if isinstance(inp, str) or inp is None:
+        inputs = specs.parse_inputs(inp, shp if isinstance(shp, str) or shp is None else None)
+        if shp is not None and not isinstance(shp, str):
+            shp_str = ",".join("[%s]" % ",".join(str(d) for d in x) for x in shp)
+            inputs = specs.parse_inputs(inp, shp_str)
+    else:
+        inputs = specs.as_specs(inp, "input")
+    inputs = list(opts.pop("inputs", None) or []) or inputs
+    outputs = list(opts.pop("outputs", None) or []) or specs.as_specs(out, "output")
+    return inputs, outputs
+
+
 def convert_model(input_model, framework=None, static_shape=False, disable_passes=(), **options):
     """Converts a model file (or SavedModel directory) into an irconv Model.
 
     framework: onnx | tf | mxnet | caffe | kaldi (detected from the file when omitted).
+    input / input_shape / output: the Model Optimizer's --input / --input_shape / --output
+      (strings in the flags' syntax; input may also be a list of names or a {name: shape} dict,
+      input_shape a list of shapes, output a list of names).
+    Other options are the CLI flags' names (input_proto=, input_checkpoint=, counts=, ...).
     static_shape: fold shape sub-graphs for the model's current input shapes.
     disable_passes: names of core passes to skip (debugging).
     """
     path = os.fspath(input_model)
     fw = registry.detect(path, framework)
-    graph = registry.convert(path, fw, dict(options))
+    opts = dict(options)
+    inputs, outputs = _io_specs(opts)
+    opts["inputs"], opts["outputs"] = inputs, outputs
+    graph = registry.convert(path, fw, opts)
+    if inputs or outputs:
+        from .transforms.cut import apply_io_specs  # noqa: PLC0415
+        apply_io_specs(graph, inputs, outputs)
+    for k in _NOT_YET:
+        if opts.get(k) not in (None, False):
+            raise IrconvError("--%s is not implemented in this irconv version yet" % k)
     if options.get("model_name"):
         graph.name = options["model_name"]
     elif graph.name in ("", "model"):

@@ -48,9 +48,20 @@ def detect(path, framework=None):
                       "(one of: %s)" % (path, ", ".join(FRAMEWORKS)))
 
 
+_MODULES = {"onnx": "onnx", "tf": "tensorflow", "mxnet": "mxnet", "caffe": "caffe", "kaldi": "kaldi"}
+
+
 def convert(path, framework, options):
-    """Runs the frontend for `framework`; returns an irconv._core.Graph."""
-    if framework == "onnx":
-        from .onnx import convert as onnx_convert  # noqa: PLC0415 - frontends load lazily
-        return onnx_convert(path, options)
-    raise IrconvError("the %s frontend is not available in this irconv version yet" % framework)
+    """Runs the frontend for `framework` (irconv.frontends.<module>.convert(path, options));
+    returns an irconv._core.Graph. Frontends load lazily."""
+    import importlib  # noqa: PLC0415
+    mod = _MODULES.get(framework)
+    try:
+        fe = importlib.import_module("irconv.frontends." + mod) if mod else None
+    except ModuleNotFoundError as e:
+        if e.name != "irconv.frontends." + str(mod):
+            raise
+        fe = None
+    if fe is None or not hasattr(fe, "convert"):
+        raise IrconvError("the %s frontend is not available in this irconv version yet" % framework)
+    return fe.convert(path, options)
