@@ -122,7 +122,10 @@ def apply_io_specs(graph, inputs, outputs):
                 s.applied = True
                 continue
             pname = src.node.name if is_param else (s.name if s.out_port is None and s.in_port is None else s.describe())
-            new = _new_parameter(graph, pname, et, shape, src.names).output(0)
+            # An in-port cut leaves the tensor feeding its other consumers: the new input is named
+            # after the cut ("0:node"); otherwise the tensor's names move to the new input.
+            names = [s.describe()] if consumers is not None else list(src.names) or [pname]
+            new = _new_parameter(graph, pname, et, shape, names).output(0)
             order.append(new.node)
         if consumers is None:
             graph.replace_uses(src, new, move_names=True)
