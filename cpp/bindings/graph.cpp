@@ -178,6 +178,11 @@ void bind_graph(py::module_& m) {
          py::arg("version") = "", py::return_value_policy::reference_internal)
       .def("result", [](Graph& g, const Output& src, const std::string& name) { return g.add_result(src, name); },
            py::arg("output"), py::arg("name") = "", py::return_value_policy::reference_internal)
+      .def("add_sink", [](Graph& g, Node* n) { g.add_sink(n); }, py::arg("node"),
+           "Registers a node with side effects that no Result reads as a model sink (kept by\n"
+           "remove_dead/topo_order, written to the IR). g.op('Assign', ...) does this by itself.")
+      .def("remove_sink", [](Graph& g, Node* n) { g.remove_sink(n); }, py::arg("node"))
+      .def_property_readonly("sinks", [](const Graph& g) { return node_list(g.sinks()); })
       .def_property_readonly("parameters", [](const Graph& g) { return node_list(g.parameters()); })
       .def_property_readonly("results", [](const Graph& g) { return node_list(g.results()); })
       .def("set_parameters", &Graph::set_parameters)

@@ -291,7 +291,19 @@ Node* Graph::add_op(const std::string& type, const std::vector<Output>& inputs,
   }
   for (size_t i = 0; i < inputs.size(); ++i)
     inputs[i].node->outputs[inputs[i].index].consumers.push_back(Input{n, (int)i});
+  if (n->type == "Assign") add_sink(n);
   return n;
+}
+
+void Graph::add_sink(Node* n) {
+  IRCONV_CHECK(n && n->graph == this, "add_sink: the node is not a node of this graph");
+  IRCONV_CHECK(n->type != "Parameter" && n->type != "Const" && n->type != "Result",
+               "add_sink: " << n->describe() << " cannot be a sink");
+  if (std::find(sinks_.begin(), sinks_.end(), n) == sinks_.end()) sinks_.push_back(n);
+}
+
+void Graph::remove_sink(Node* n) {
+  sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), n), sinks_.end());
 }
 
 Node* Graph::add_result(Output src, const std::string& name) {
@@ -339,6 +351,7 @@ void Graph::replace_uses(Output from, Output to, bool move_names) {
 std::vector<Node*> Graph::topo_order() const {
   std::vector<Node*> order;
   std::unordered_set<const Node*> done;
+  std::unordered_set<const Node*> sink_set(sinks_.begin(), sinks_.end());
   // Iterative DFS: inputs before consumers, inputs visited in port order.
   auto visit = [&](Node* root) {
     if (done.count(root)) return;
@@ -357,11 +370,23 @@ std::vector<Node*> Graph::topo_order() const {
       }
       done.insert(n);
       on_stack.erase(n);
-      if (n->type != "Parameter" && n->type != "Result") order.push_back(n);
+      if (n->type != "Parameter" && n->type != "Result" && !sink_set.count(n)) order.push_back(n);
       stack.pop_back();
     }
   };
   for (Node* r : results_) visit(r);
+  for (Node* s : sinks_) visit(s);
+  // Sinks after the other ops (a sink read by another op stays before its reader).
+  for (Node* s : sinks_) {
+    bool read = false;
+    for (auto& o : s->outputs)
+      for (auto& c : o.consumers) read = read || done.count(c.node);
+    if (read) order.insert(std::find_if(order.begin(), order.end(), [&](Node* x) {
+                             for (auto& in : x->inputs) if (in.node == s) return true;
+                             return false;
+                           }), s);
+    else order.push_back(s);
+  }
   std::vector<Node*> out(params_.begin(), params_.end());
   out.insert(out.end(), order.begin(), order.end());
   out.insert(out.end(), results_.begin(), results_.end());

@@ -124,6 +124,13 @@ class Graph {
                std::vector<std::pair<std::string, AttrValue>> attrs = {},
                const std::string& name = "", const std::string& version = "");
   Node* add_result(Output src, const std::string& name = "");
+  // Sinks: nodes with side effects that no Result consumes (Assign) but that the model keeps,
+  // like ov::Model's sinks. add_op registers every "Assign" as a sink automatically; add_sink is
+  // for other sink types. Sinks are roots for topo_order / remove_dead and are written to the IR
+  // after the other ops, before the Results.
+  void add_sink(Node* n);
+  void remove_sink(Node* n);
+  const std::vector<Node*>& sinks() const { return sinks_; }
 
   const std::vector<Node*>& parameters() const { return params_; }
   const std::vector<Node*>& results() const { return results_; }
@@ -141,10 +148,11 @@ class Graph {
   // Re-runs shape inference of every node in topological order.
   void infer_all();
 
-  // Nodes reachable from results (and all parameters), inputs before consumers; Parameters in
-  // parameter order first, Results in result order last. Deterministic.
+  // Nodes reachable from results and sinks (and all parameters), inputs before consumers;
+  // Parameters in parameter order first, then ops, then sinks, Results in result order last.
+  // Deterministic.
   std::vector<Node*> topo_order() const;
-  // Drops nodes that no result depends on. Returns how many were removed.
+  // Drops nodes that no result or sink depends on. Returns how many were removed.
   size_t remove_dead();
   size_t node_count() const { return nodes_.size(); }
   std::vector<Node*> all_nodes() const;
@@ -155,7 +163,7 @@ class Graph {
   Node* new_node(const std::string& type, const std::string& version, const std::string& name);
   std::string name_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::vector<Node*> params_, results_;
+  std::vector<Node*> params_, results_, sinks_;
   uint64_t next_id_ = 0;
   std::map<std::string, int> name_counts_;
 };
