@@ -67,14 +67,17 @@ def _version():
     return __version__
 
 
-_NOT_YET = ("batch", "mean_values", "scale_values", "scale", "reverse_input_channels", "source_layout",
-            "target_layout", "layout", "freeze_placeholder_with_value")
+_PREPROCESS = ("batch", "mean_values", "scale_values", "scale", "reverse_input_channels", "source_layout",
+               "target_layout", "layout")
 
 
 def _io_specs(opts):
     """input= / input_shape= / output= (flag strings, lists, or {name: shape}) -> spec lists."""
     from .transforms import specs  # noqa: PLC0415
     inp, shp, out = opts.pop("input", None), opts.pop("input_shape", None), opts.pop("output", None)
+    frz = opts.pop("freeze_placeholder_with_value", None)
+    if frz:
+        inp = frz if not inp else "%s,%s" % (inp, frz)
     if isinstance(inp, str) or inp is None:
         inputs = specs.parse_inputs(inp, shp if isinstance(shp, str) or shp is None else None)
         if shp is not None and not isinstance(shp, str):
@@ -104,12 +107,13 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
     inputs, outputs = _io_specs(opts)
     opts["inputs"], opts["outputs"] = inputs, outputs
     graph = registry.convert(path, fw, opts)
+    original = {p.name for p in graph.parameters} | {t for p in graph.parameters for t in p.output(0).names}
     if inputs or outputs:
         from .transforms.cut import apply_io_specs  # noqa: PLC0415
         apply_io_specs(graph, inputs, outputs)
-    for k in _NOT_YET:
-        if opts.get(k) not in (None, False):
-            raise IrconvError("--%s is not implemented in this irconv version yet" % k)
+    if any(opts.get(k) not in (None, False) for k in _PREPROCESS):
+        from .transforms import preprocess  # noqa: PLC0415
+        preprocess.apply(graph, fw, opts, original)
     if options.get("model_name"):
         graph.name = options["model_name"]
     elif graph.name in ("", "model"):

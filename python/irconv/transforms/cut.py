@@ -76,6 +76,7 @@ def apply_io_specs(graph, inputs, outputs):
     idx = _Index(graph)
     params = list(graph.parameters)
     order = []          # the IR's input order: parameters named by --input, in the user's order
+    renames = []        # (new parameter, name of the one it replaces)
     changed = False
     for s in sorted(inputs, key=lambda x: x.index):
         if s.applied:
@@ -127,6 +128,8 @@ def apply_io_specs(graph, inputs, outputs):
             names = [s.describe()] if consumers is not None else list(src.names) or [pname]
             new = _new_parameter(graph, pname, et, shape, names).output(0)
             order.append(new.node)
+            if is_param:
+                renames.append((new.node, src.node.name))
         if consumers is None:
             graph.replace_uses(src, new, move_names=True)
         else:
@@ -162,6 +165,8 @@ def apply_io_specs(graph, inputs, outputs):
         rest = [p for p in list(graph.parameters) if p.id not in named]
         graph.set_parameters([p for p in order if p.id in live] + [p for p in rest if p.id in live])
         graph.remove_dead()
+        for node, name in renames:
+            node.name = name
     return graph
 
 
