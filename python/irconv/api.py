@@ -104,6 +104,8 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
     path = os.fspath(input_model)
     fw = registry.detect(path, framework)
     opts = dict(options)
+    stage = opts.pop("on_stage", None) or (lambda name: None)   # progress hook: "load", "transform"
+    stage("load")
     inputs, outputs = _io_specs(opts)
     opts["inputs"], opts["outputs"] = inputs, outputs
     graph = registry.convert(path, fw, opts)
@@ -118,5 +120,6 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
         graph.name = options["model_name"]
     elif graph.name in ("", "model"):
         graph.name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
+    stage("transform")
     times = graph.run_passes(static_shape=bool(static_shape), disabled=list(disable_passes))
     return Model(graph, fw, path, times)

@@ -165,16 +165,80 @@ def run(args):
         framework = "tf"
     t0 = time.perf_counter()
     name = args.model_name or os.path.splitext(os.path.basename(path.rstrip("/")))[0]
-    model = convert_model(path, framework=framework, static_shape=args.static_shape,
-                          disable_passes=args.disable_pass, model_name=name, **_options(args))
-    for pname, secs, changed in model.pass_times:
-        log.debug("pass %-32s %8.3f s%s", pname, secs, " (changed)" if changed else "")
-    xml = os.path.join(args.output_dir, name + ".xml")
-    stats = model.save(xml, compress_to_fp16=args.compress_to_fp16)
+    from .progress import Progress  # noqa: PLC0415
+    prog = Progress(args.progress, auto=True)
+    ok = False
+    try:
+        model = convert_model(path, framework=framework, static_shape=args.static_shape,
+                              disable_passes=args.disable_pass, model_name=name, on_stage=prog.set,
+                              **_options(args))
+        for pname, secs, changed in model.pass_times:
+            log.debug("pass %-32s %8.3f s%s", pname, secs, " (changed)" if changed else "")
+        xml = os.path.join(args.output_dir, name + ".xml")
+        prog.set("write", xml[:-4] + ".bin", _weights_estimate(model, args.compress_to_fp16))
+        stats = model.save(xml, compress_to_fp16=args.compress_to_fp16)
+        ok = True
+    finally:
+        prog.done(ok)
     ops = model.ops()
     n_ops = sum(v for k, v in ops.items() if k not in ("Parameter", "Result", "Const"))
+    secs = time.perf_counter() - t0
     print("[ SUCCESS ] %s -> %s (+ .bin): %d ops, %d constants, %.1f MB weights, %.2f s"
-          % (path, xml, n_ops, stats["constants"], stats["bin_bytes"] / 1e6, time.perf_counter() - t0))
+          % (path, xml, n_ops, stats["constants"], stats["bin_bytes"] / 1e6, secs))
+    print("[ INFO ] %s: inputs %s; outputs %s; %d ops; .bin %s; %.2f s"
+          % (model.name, _ports(model.inputs), _ports(model.outputs), n_ops, _size(stats["bin_bytes"]), secs))
+    if args.validate:
+        return _validate(model, xml)
+    return 0
+
+
+def _ports(ports):
+    def one(p):
+        shape = "?" if p["shape"] is None else ",".join("?" if d < 0 else str(d) for d in p["shape"])
+        return "%s[%s]{%s}" % (p["names"][0] if p["names"] else "?", shape, p["element_type"])
+    return ", ".join(one(p) for p in ports) or "none"
+
+
+def _size(n):
+    for unit, k in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= k:
+            return "%.1f %s" % (n / k, unit)
+    return "%d B" % n
+
+
+def _weights_estimate(model, fp16):
+    total = 0
+    for n in model.graph.topo_order():
+        if n.type == "Const":
+            v = n.output(0)
+            shape = v.shape or []
+            cnt = 1
+            for d in shape:
+                cnt *= max(d, 0)
+            total += cnt * (2 if fp16 and v.element_type == "f32" else _ET_BYTES.get(v.element_type, 4))
+    return total
+
+
+_ET_BYTES = {"f64": 8, "i64": 8, "u64": 8, "f32": 4, "i32": 4, "u32": 4, "f16": 2, "bf16": 2, "i16": 2,
+             "u16": 2, "i8": 1, "u8": 1, "boolean": 1}
+
+
+def _validate(model, xml):
+    from . import validate  # noqa: PLC0415 - opt-in, imports openvino and the framework
+    miss = validate.missing(model.framework)
+    if miss:
+        print("[ INFO ] validation needs %s (not installed); skipped" % " and ".join(miss))
+        return 0
+    try:
+        ok, lines = validate.validate(model, xml)
+    except RuntimeError as e:
+        print("[ INFO ] validation skipped: %s" % e)
+        return 0
+    for line in lines:
+        print("[ VALIDATE ] " + line)
+    if not ok:
+        print("[ ERROR ] validation failed: the IR's outputs differ from the source model's", file=sys.stderr)
+        return 1
     return 0
 
 
