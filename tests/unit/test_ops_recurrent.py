@@ -210,3 +210,77 @@ def test_sequence_values_match_reference(kind, direction, lbr, lens, clip):
     np.testing.assert_allclose(got[1], Ho, rtol=1e-4, atol=1e-5)
     if kind == "LSTM":
         np.testing.assert_allclose(got[2], Co, rtol=1e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------------
+# CTC
+
+@pytest.mark.parametrize("data,mask", [([7, 2, 5], [7, 2]), ([-1, 3, 5], [7, -1]), (None, [7, 2]), (None, None)])
+def test_ctc_greedy_decoder_shapes(data, mask):
+    infer_vs_ov("CTCGreedyDecoder", [(F, data), (F, mask)], {"ctc_merge_repeated": True})
+
+
+@pytest.mark.parametrize("data,lens,blank,attrs", [
+    ([2, 7, 5], [2], None, {}),
+    ([-1, 7, 5], [3], [], {"classes_index_type": "i64", "sequence_length_type": "i64"}),
+    (None, [-1], [1], {"merge_repeated": False}),
+    ([2, -1, 5], None, None, {"sequence_length_type": "i64"}),
+])
+def test_ctc_greedy_decoder_seq_len_shapes(data, lens, blank, attrs):
+    ins = [(F, data), ("i32", lens)] + ([("i32", blank)] if blank is not None else [])
+    infer_vs_ov("CTCGreedyDecoderSeqLen", ins, attrs)
+
+
+@pytest.mark.parametrize("logits,blank", [([2, 6, 5], True), ([-1, 6, 5], False), (None, True)])
+def test_ctc_loss_shapes(logits, blank):
+    ins = [(F, logits), ("i32", [-1]), ("i32", [-1, 6]), ("i32", [2 if logits else -1])]
+    if blank:
+        ins.append(("i32", []))
+    infer_vs_ov("CTCLoss", ins, {"ctc_merge_repeated": True, "preprocess_collapse_repeated": False, "unique": False})
+
+
+def test_ctc_errors():
+    g = _core.Graph("bad")
+    x = g.parameter("x", F, [2, 7, 5]).output(0)
+    with pytest.raises(IrconvError, match=r"CTCGreedyDecoderSeqLen 'd1'.*batch"):
+        g.op("CTCGreedyDecoderSeqLen", [x, g.parameter("l", "i32", [3]).output(0)], {}, name="d1")
+    with pytest.raises(IrconvError, match=r"'d2'.*classes_index_type"):
+        g.op("CTCGreedyDecoderSeqLen", [x, g.parameter("l2", "i32", [2]).output(0)], {"classes_index_type": "f32"},
+             name="d2")
+
+
+def ctc_greedy_ref(data, lens, blank, merge):
+    N, T, _ = data.shape
+    classes = np.full((N, T), -1, np.int64)
+    out_len = np.zeros(N, np.int64)
+    for b in range(N):
+        prev, k = -1, 0
+        for t in range(lens[b]):
+            c = int(np.argmax(data[b, t]))
+            if c != blank and not (merge and c == prev):
+                classes[b, k] = c
+                k += 1
+            prev = c
+        out_len[b] = k
+    return classes, out_len
+
+
+@pytest.mark.parametrize("merge,blank", [(True, None), (False, 1), (True, 0)])
+def test_ctc_greedy_decoder_seq_len_values(merge, blank):
+    N, T, C = 3, 8, 4
+    data = RNG.integers(0, 4, (N, T, C)).astype(np.float32) + RNG.random((N, T, C)).astype(np.float32) * 0.1
+    data[:, 2] = data[:, 1]  # repeats
+    lens = np.array([8, 5, 1], np.int32)
+    g = _core.Graph("ctc")
+    ins = [g.parameter("d", F, [N, T, C]).output(0), g.parameter("l", "i32", [N]).output(0)]
+    if blank is not None:
+        ins.append(g.constant(np.array(blank, np.int32)).output(0))
+    n = g.op("CTCGreedyDecoderSeqLen", ins, {"merge_repeated": merge, "classes_index_type": "i64"}, name="dec")
+    g.result(n.output(0), name="cls")
+    g.result(n.output(1), name="len")
+    got = run_ir(g, {"d": data, "l": lens})
+    cls, ln = ctc_greedy_ref(data, lens, C - 1 if blank is None else blank, merge)
+    assert got[0].dtype == np.int64 and got[1].dtype == np.int32
+    np.testing.assert_array_equal(got[1], ln)
+    for b in range(N):  # OpenVINO leaves the tail after the decoded classes unspecified (-1 on CPU)
+        np.testing.assert_array_equal(got[0][b, :ln[b]], cls[b, :ln[b]])
