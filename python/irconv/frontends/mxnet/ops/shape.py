@@ -307,8 +307,8 @@ def repeat(ctx, node):
     return apply_plan(ctx, node, u, plan)
 
 
-def _broadcast(ctx, x, target):
-    return ctx.op1("Broadcast", [x, target], {"mode": "numpy"}, version="opset3")
+def _broadcast(ctx, x, target, mode="numpy"):
+    return ctx.op1("Broadcast", [x, target], {"mode": mode}, version="opset3")
 
 
 @mxnet_op("broadcast_to")
@@ -342,7 +342,7 @@ def broadcast_axis(ctx, node):
     t = [1] * r
     for a, s in zip(axes, sizes):
         t[a] = s
-    return _broadcast(ctx, x, ctx.i64(t))
+    return _broadcast(ctx, x, ctx.i64(t), "bidirectional")
 
 
 @mxnet_op("broadcast_like")
