@@ -76,6 +76,7 @@ def caffemodel(layers, v1=False, name="net", **blob_kw):
 
 # ---- conversion / inference ----
 def write_model(tmp_path, prototxt, layers=(), v1=False, stem="net", **blob_kw):
+    os.makedirs(str(tmp_path), exist_ok=True)
     proto = os.path.join(str(tmp_path), stem + ".prototxt")
     with open(proto, "w") as f:
         f.write(prototxt)
