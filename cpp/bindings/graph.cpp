@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 
 #include "common.hpp"
@@ -59,7 +60,9 @@ static Tensor pack_strings(const std::vector<std::string>& v, std::vector<int64_
 // Handles to nodes and outputs keep their Graph's Python object alive (nodes are owned by the
 // graph), whichever path they were reached by.
 static py::object tie_to_graph(py::object handle, const Graph* g) {
-  py::object gw = py::cast(g, py::return_value_policy::reference);
+  // Graphs are held by shared_ptr (bodies are shared with their node): tie to an owning wrapper.
+  auto sp = std::const_pointer_cast<Graph>(g->weak_from_this().lock());
+  py::object gw = sp ? py::cast(sp) : py::cast(g, py::return_value_policy::reference);
   py::detail::keep_alive_impl(handle, gw);
   return handle;
 }
@@ -72,6 +75,122 @@ static py::list node_list(const std::vector<Node*>& v) {
   for (Node* n : v) l.append(node_handle(n));
   return l;
 }
+
+// Port map entries from Python dicts (see Graph.op_with_bodies). "param"/"result"/"back_edge"
+// accept an index or the body's Parameter/Result node.
+static int64_t body_index_of(py::handle v, const std::vector<Node*>& list, const char* key, const Graph& body) {
+  if (py::isinstance<Node>(v)) {
+    Node* n = py::cast<Node*>(v);
+    for (size_t i = 0; i < list.size(); ++i)
+      if (list[i] == n) return (int64_t)i;
+    IRCONV_CHECK(false, "port map '" << key << "': " << n->describe() << " is not a "
+                                     << (std::string(key) == "param" ? "Parameter" : "Result") << " of body '" << body.name() << "'");
+  }
+  return py::cast<int64_t>(v);
+}
+
+static const std::vector<std::string> kSliceKeys = {"axis", "start", "stride", "part_size", "end"};
+
+static void check_keys(py::dict d, std::vector<std::string> allowed, const char* what) {
+  for (auto kv : d) {
+    std::string k = py::cast<std::string>(kv.first);
+    IRCONV_CHECK(std::find(allowed.begin(), allowed.end(), k) != allowed.end(), what << ": unknown key '" << k << "'");
+  }
+}
+
+template <class D>
+static void read_slice(py::dict d, D& e, bool& flag) {
+  flag = d.contains("axis");
+  if (!flag) return;
+  e.axis = py::cast<int64_t>(d["axis"]);
+  if (d.contains("start")) e.start = py::cast<int64_t>(d["start"]);
+  if (d.contains("stride")) e.stride = py::cast<int64_t>(d["stride"]);
+  if (d.contains("part_size")) e.part_size = py::cast<int64_t>(d["part_size"]);
+  if (d.contains("end")) e.end = py::cast<int64_t>(d["end"]);
+}
+
+static const Graph& body_at(const std::vector<std::shared_ptr<Graph>>& bodies, int b) {
+  IRCONV_CHECK(b >= 0 && (size_t)b < bodies.size() && bodies[b], "port map refers to body " << b << " of " << bodies.size());
+  return *bodies[b];
+}
+
+static std::vector<BodyInput> body_inputs_from_py(py::handle l, const std::vector<std::shared_ptr<Graph>>& bodies) {
+  std::vector<BodyInput> r;
+  if (l.is_none()) return r;
+  for (auto item : l) {
+    py::dict d = py::reinterpret_borrow<py::dict>(item);
+    std::vector<std::string> keys = {"outer", "body", "param", "back_edge", "purpose"};
+    keys.insert(keys.end(), kSliceKeys.begin(), kSliceKeys.end());
+    check_keys(d, keys, "input_map entry");
+    BodyInput e;
+    if (d.contains("outer") && !d["outer"].is_none()) e.outer = py::cast<int64_t>(d["outer"]);
+    if (d.contains("body")) e.body = py::cast<int>(d["body"]);
+    const Graph& b = body_at(bodies, e.body);
+    IRCONV_CHECK(d.contains("param"), "input_map entry: 'param' is required");
+    e.param = body_index_of(d["param"], b.parameters(), "param", b);
+    if (d.contains("back_edge") && !d["back_edge"].is_none()) e.back_edge = body_index_of(d["back_edge"], b.results(), "back_edge", b);
+    if (d.contains("purpose")) e.purpose = py::cast<std::string>(d["purpose"]);
+    read_slice(d, e, e.sliced);
+    r.push_back(e);
+  }
+  return r;
+}
+
+static std::vector<BodyOutput> body_outputs_from_py(py::handle l, const std::vector<std::shared_ptr<Graph>>& bodies) {
+  std::vector<BodyOutput> r;
+  if (l.is_none()) return r;
+  for (auto item : l) {
+    py::dict d = py::reinterpret_borrow<py::dict>(item);
+    std::vector<std::string> keys = {"outer", "body", "result", "purpose"};
+    keys.insert(keys.end(), kSliceKeys.begin(), kSliceKeys.end());
+    check_keys(d, keys, "output_map entry");
+    BodyOutput e;
+    if (d.contains("outer") && !d["outer"].is_none()) e.outer = py::cast<int64_t>(d["outer"]);
+    if (d.contains("body")) e.body = py::cast<int>(d["body"]);
+    const Graph& b = body_at(bodies, e.body);
+    IRCONV_CHECK(d.contains("result"), "output_map entry: 'result' is required");
+    e.result = body_index_of(d["result"], b.results(), "result", b);
+    if (d.contains("purpose")) e.purpose = py::cast<std::string>(d["purpose"]);
+    read_slice(d, e, e.concat);
+    r.push_back(e);
+  }
+  return r;
+}
+
+template <class D>
+static void slice_to_py(py::dict& d, const D& e, bool flag) {
+  if (!flag) return;
+  d["axis"] = e.axis;
+  d["start"] = e.start;
+  d["stride"] = e.stride;
+  d["part_size"] = e.part_size;
+  d["end"] = e.end;
+}
+
+static const char* kOpWithBodiesDoc = R"doc(Creates an op with sub-graphs: TensorIterator (opset1), Loop (opset5) or If (opset8).
+
+bodies: list of Graph objects built like any graph (body.parameter(...), body.op(...), body.result(...)).
+  TensorIterator/Loop: [body]; If: [then_body, else_body]. A body belongs to one node only; it refers to no
+  outer value directly: pass every outer value in as an input. Body Parameter types/shapes are (re)set from the
+  outer inputs by shape inference (sliced inputs get part_size on their axis).
+input_map: list of dicts, one per fed body Parameter:
+  {"outer": i, "param": p}                     invariant input: outer input i -> body Parameter p
+  {"outer": i, "param": p, "back_edge": r}     merged input: initial value outer i, then body Result r of the
+                                               previous iteration (TensorIterator/Loop)
+  {"outer": i, "param": p, "axis": a, "start": 0, "stride": 1, "part_size": 1, "end": -1}
+                                               sliced input: iteration k sees slice k along axis a (stride -1 =
+                                               reversed; start/end inclusive, negative from the end)
+  {"param": p, "purpose": "current_iteration"} Loop only: the iteration number (i64/i32 scalar or [1])
+  "body": b selects the body (If: 0 = then, 1 = else; default 0). "param"/"back_edge" take an index into
+  body.parameters / body.results, or the Parameter / Result node itself.
+output_map: list of dicts:
+  {"outer": j, "result": r}                    outer output j = body Result r of the last iteration
+                                               (If: of the branch taken; give one entry per body)
+  {"outer": j, "result": r, "axis": a, ...}    concatenation of every iteration's value along axis a
+  {"result": r, "purpose": "execution_condition"}  Loop only: the body's continue condition (boolean)
+Loop inputs: [trip_count (i64/i32 scalar, -1 = unbounded), execution_condition (boolean), data...];
+If inputs: [cond, data...]; TensorIterator: [data...]. Every data input must appear in input_map.
+Read back with node.bodies, node.input_map, node.output_map (indices).)doc";
 
 void bind_graph(py::module_& m) {
   py::class_<Output>(m, "Output")
@@ -144,9 +263,41 @@ void bind_graph(py::module_& m) {
                              const std::vector<std::pair<std::string, std::string>>& fields) {
         n.add_rt(RtAttr{name, version, fields});
       }, py::arg("name"), py::arg("version") = "0", py::arg("fields") = std::vector<std::pair<std::string, std::string>>{})
+      .def_property_readonly("bodies", [](const Node& n) {
+        py::list l;
+        for (auto& b : n.bodies) l.append(py::cast(b));
+        return l;
+      }, "Sub-graphs (TensorIterator/Loop: [body]; If: [then, else]).")
+      .def_property_readonly("input_map", [](const Node& n) {
+        py::list l;
+        for (auto& e : n.body_inputs) {
+          py::dict d;
+          d["outer"] = e.outer;
+          d["body"] = e.body;
+          d["param"] = e.param;
+          if (e.back_edge >= 0) d["back_edge"] = e.back_edge;
+          if (!e.purpose.empty()) d["purpose"] = e.purpose;
+          slice_to_py(d, e, e.sliced);
+          l.append(d);
+        }
+        return l;
+      })
+      .def_property_readonly("output_map", [](const Node& n) {
+        py::list l;
+        for (auto& e : n.body_outputs) {
+          py::dict d;
+          d["outer"] = e.outer;
+          d["body"] = e.body;
+          d["result"] = e.result;
+          if (!e.purpose.empty()) d["purpose"] = e.purpose;
+          slice_to_py(d, e, e.concat);
+          l.append(d);
+        }
+        return l;
+      })
       .def("__repr__", [](const Node& n) { return "<Node " + n.describe() + ">"; });
 
-  py::class_<Graph>(m, "Graph")
+  py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<std::string>(), py::arg("name") = "model")
       .def_property("name", &Graph::name, &Graph::set_name)
       .def("parameter", [](Graph& g, const std::string& name, const std::string& et, py::handle shape) {
@@ -176,6 +327,19 @@ void bind_graph(py::module_& m) {
         return g.add_op(type, inputs, attrs_from_py(attrs), name, version);
       }, py::arg("type"), py::arg("inputs"), py::arg("attrs") = py::none(), py::arg("name") = "",
          py::arg("version") = "", py::return_value_policy::reference_internal)
+      .def("op_with_bodies", [](Graph& g, const std::string& type, const std::vector<Output>& inputs,
+                                const std::vector<std::shared_ptr<Graph>>& bodies, py::handle input_map,
+                                py::handle output_map, py::handle attrs, const std::string& name, const std::string& version) {
+        auto bi = body_inputs_from_py(input_map, bodies);
+        auto bo = body_outputs_from_py(output_map, bodies);
+        return g.add_op_with_bodies(type, inputs, bodies, std::move(bi), std::move(bo), attrs_from_py(attrs), name, version);
+      }, py::arg("type"), py::arg("inputs"), py::arg("bodies"), py::arg("input_map"), py::arg("output_map"),
+         py::arg("attrs") = py::none(), py::arg("name") = "", py::arg("version") = "",
+         py::return_value_policy::reference_internal, kOpWithBodiesDoc)
+      .def_property_readonly("parent", [](const Graph& g) -> py::object {
+        if (!g.parent()) return py::none();
+        return node_handle(g.parent());
+      }, "The node whose body this graph is, or None.")
       .def("result", [](Graph& g, const Output& src, const std::string& name) { return g.add_result(src, name); },
            py::arg("output"), py::arg("name") = "", py::return_value_policy::reference_internal)
       .def("add_sink", [](Graph& g, Node* n) { g.add_sink(n); }, py::arg("node"),

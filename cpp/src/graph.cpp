@@ -175,6 +175,16 @@ void Node::add_rt(RtAttr a) {
 
 // ---------------- Graph ----------------
 
+// Bodies may outlive their node (shared with Python): they are detached when it goes.
+static void detach_bodies(Node& n) {
+  for (auto& b : n.bodies)
+    if (b) b->detach_from_parent();
+}
+
+Graph::~Graph() {
+  for (auto& n : nodes_) detach_bodies(*n);
+}
+
 std::string Graph::unique_name(const std::string& base_in) {
   std::string base = base_in.empty() ? "node" : utf8_valid(base_in);
   if (name_counts_.emplace(base, 0).second) return base;
@@ -269,6 +279,22 @@ void Graph::infer(Node* n) {
 Node* Graph::add_op(const std::string& type, const std::vector<Output>& inputs,
                     std::vector<std::pair<std::string, AttrValue>> attrs, const std::string& name,
                     const std::string& version) {
+  return add_op_with_bodies(type, inputs, {}, {}, {}, std::move(attrs), name, version);
+}
+
+Node* Graph::add_op_with_bodies(const std::string& type, const std::vector<Output>& inputs,
+                                std::vector<std::shared_ptr<Graph>> bodies, std::vector<BodyInput> body_inputs,
+                                std::vector<BodyOutput> body_outputs,
+                                std::vector<std::pair<std::string, AttrValue>> attrs, const std::string& name,
+                                const std::string& version) {
+  for (size_t b = 0; b < bodies.size(); ++b) {
+    IRCONV_CHECK(bodies[b], type << " '" << name << "': body " << b << " is null");
+    IRCONV_CHECK(bodies[b].get() != this && !bodies[b]->parent_,
+                 type << " '" << name << "': body " << b << " ('" << bodies[b]->name()
+                      << "') already belongs to another node (a body graph is attached to one node only)");
+    for (size_t c = 0; c < b; ++c)
+      IRCONV_CHECK(bodies[c] != bodies[b], type << " '" << name << "': the same graph is given as body " << c << " and " << b);
+  }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Output& o = inputs[i];
     IRCONV_CHECK(o.node && o.node->graph == this, type << " '" << name << "': input " << i << " is not a node of this graph");
@@ -282,11 +308,17 @@ Node* Graph::add_op(const std::string& type, const std::vector<Output>& inputs,
   Node* n = new_node(type, s->version, name.empty() ? type : name);
   n->attrs = std::move(attrs);
   n->inputs = inputs;
+  n->bodies = std::move(bodies);
+  n->body_inputs = std::move(body_inputs);
+  n->body_outputs = std::move(body_outputs);
+  for (auto& b : n->bodies) b->parent_ = n;
   try {
     infer(n);
   } catch (...) {
-    // keep the graph consistent: the failed node is not connected
+    // keep the graph consistent: the failed node is not connected and its bodies are free again
     n->inputs.clear();
+    detach_bodies(*n);
+    n->bodies.clear();
     throw;
   }
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -405,6 +437,8 @@ size_t Graph::remove_dead() {
       if (live.count(o.node)) drop_consumer(o.node->outputs[o.index], n.get(), (int)i);
     }
   }
+  for (auto& n : nodes_)
+    if (!live.count(n.get())) detach_bodies(*n);
   nodes_.erase(std::remove_if(nodes_.begin(), nodes_.end(), [&](const std::unique_ptr<Node>& n) { return !live.count(n.get()); }),
                nodes_.end());
   return before - nodes_.size();

@@ -59,6 +59,35 @@ struct OutputDesc {
   void add_name(const std::string& n);
 };
 
+// Port map of an op with bodies (TensorIterator-1, Loop-5, If-8), like OpenVINO's input/output
+// descriptions. The IR writer turns it into <port_map> (If: <then_port_map>/<else_port_map>) and
+// <back_edges>; body Parameters/Results are referred to by their index in the body's
+// parameters()/results().
+struct BodyInput {
+  int64_t outer = -1;     // outer input index (external_port_id); -1 = not fed from outside
+  int body = 0;           // index into Node::bodies (If: 0 = then, 1 = else)
+  int64_t param = 0;      // body Parameter index
+  // Sliced input: iteration i sees part i of the outer input along `axis` (OpenVINO's
+  // SliceInputDescription: start/end inclusive, negative = from the end, stride -1 = reversed).
+  bool sliced = false;
+  int64_t axis = 0, start = 0, stride = 1, part_size = 1, end = -1;
+  // Merged input: body Result index whose value feeds this Parameter on the next iteration
+  // (a back edge); -1 = invariant input (same value every iteration).
+  int64_t back_edge = -1;
+  std::string purpose;    // Loop: "current_iteration" (outer = -1): the iteration number
+};
+
+struct BodyOutput {
+  int64_t outer = -1;     // outer output index; -1 = not an outer output (Loop's condition)
+  int body = 0;
+  int64_t result = 0;     // body Result index
+  // Concatenated output: every iteration's value joined along `axis`; otherwise the value of the
+  // last iteration.
+  bool concat = false;
+  int64_t axis = 0, start = 0, stride = 1, part_size = 1, end = -1;
+  std::string purpose;    // Loop: "execution_condition" (outer = -1)
+};
+
 struct Node {
   uint64_t id = 0;           // creation order; stable, used for deterministic ordering
   std::string type;          // IR type name: "Convolution", "Const", "SoftMax", ...
@@ -70,6 +99,11 @@ struct Node {
   std::shared_ptr<const Tensor> value;      // Const only
   std::vector<RtAttr> rt_info;
   Graph* graph = nullptr;
+  // Sub-graphs (TensorIterator/Loop: one body; If: then, else) and their port map. Each body is
+  // a complete Graph (its own Parameters/Results) owned by this node; see add_op_with_bodies.
+  std::vector<std::shared_ptr<Graph>> bodies;
+  std::vector<BodyInput> body_inputs;
+  std::vector<BodyOutput> body_outputs;
 
   // ---- attributes ----
   const AttrValue* find_attr(const std::string& k) const;
@@ -106,9 +140,10 @@ struct Node {
 };
 
 // Output precision names / ordering helpers used by writer and passes
-class Graph {
+class Graph : public std::enable_shared_from_this<Graph> {
  public:
   explicit Graph(const std::string& name = "model") : name_(utf8_valid(name)) {}
+  ~Graph();
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
@@ -124,6 +159,17 @@ class Graph {
                std::vector<std::pair<std::string, AttrValue>> attrs = {},
                const std::string& name = "", const std::string& version = "");
   Node* add_result(Output src, const std::string& name = "");
+  // Creates an op with sub-graphs (TensorIterator, Loop, If): the bodies (each attached to one
+  // node only) and the port map are set before shape inference, which sets the body Parameters'
+  // types/shapes from the outer inputs and infers the bodies.
+  Node* add_op_with_bodies(const std::string& type, const std::vector<Output>& inputs,
+                           std::vector<std::shared_ptr<Graph>> bodies, std::vector<BodyInput> body_inputs,
+                           std::vector<BodyOutput> body_outputs,
+                           std::vector<std::pair<std::string, AttrValue>> attrs = {},
+                           const std::string& name = "", const std::string& version = "");
+  // The node whose body this graph is (nullptr for a top-level graph).
+  Node* parent() const { return parent_; }
+  void detach_from_parent() { parent_ = nullptr; }
   // Sinks: nodes with side effects that no Result consumes (Assign) but that the model keeps,
   // like ov::Model's sinks. add_op registers every "Assign" as a sink automatically; add_sink is
   // for other sink types. Sinks are roots for topo_order / remove_dead and are written to the IR
@@ -166,6 +212,7 @@ class Graph {
   std::vector<Node*> params_, results_, sinks_;
   uint64_t next_id_ = 0;
   std::map<std::string, int> name_counts_;
+  Node* parent_ = nullptr;
 };
 
 }  // namespace irconv

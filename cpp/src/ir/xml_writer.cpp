@@ -195,24 +195,39 @@ std::vector<const Node*> precision_sensitive_constants(const Graph& g) {
   return consts;
 }
 
-SaveStats save_ir(const Graph& g, const std::string& xml_path, const std::string& bin_path, const SaveOptions& opt) {
-  SaveStats st;
-  std::vector<Node*> order = g.topo_order();
-  std::unordered_set<const Node*> precise;
-  if (opt.compress_to_fp16)
-    for (const Node* c : precision_sensitive_constants(g)) precise.insert(c);
+namespace {
 
-  std::string bin_tmp = tmp_name(bin_path), xml_tmp = tmp_name(xml_path);
-  try {
-    BinWriter bin(bin_tmp);
-    std::ostringstream os;
-    os << "<?xml version=\"1.0\"?>\n<net name=\"" << esc(g.name()) << "\" version=\"11\">\n\t<layers>\n";
+// Writes one net (the model or a body): <layers> and <edges> at nesting `depth` (tabs). Bodies
+// are written recursively inside their node's layer, with their constants in the same .bin.
+struct NetWriter {
+  BinWriter& bin;
+  const SaveOptions& opt;
+  SaveStats& st;
+
+  struct NetIds {
+    std::vector<int> params, results;  // layer id of body Parameter i / Result i
+  };
+
+  static std::string tabs(int n) { return std::string((size_t)n, '\t'); }
+
+  NetIds write(const Graph& g, std::ostringstream& os, int depth) {
+    NetIds ids;
+    std::vector<Node*> order = g.topo_order();
+    std::unordered_set<const Node*> precise;
+    if (opt.compress_to_fp16)
+      for (const Node* c : precision_sensitive_constants(g)) precise.insert(c);
+    std::unordered_map<const Node*, int> param_index, result_index;
+    for (size_t i = 0; i < g.parameters().size(); ++i) param_index[g.parameters()[i]] = (int)i;
+    for (size_t i = 0; i < g.results().size(); ++i) result_index[g.results()[i]] = (int)i;
+    ids.params.assign(g.parameters().size(), -1);
+    ids.results.assign(g.results().size(), -1);
+
     // node -> (layer id, id of its first output port) as written in the IR
     std::unordered_map<const Node*, std::pair<int, int>> layer_of;
     std::vector<std::array<int64_t, 4>> edges;  // from-layer, from-port, to-layer, to-port
     int next_id = 0;
-    const char* L = "\t\t";
-    const char* P = "\t\t\t\t";
+    const std::string T = tabs(depth), L = tabs(depth + 1), D = tabs(depth + 2), P = tabs(depth + 3);
+    os << T << "<layers>\n";
 
     for (Node* n : order) {
       if (n->type == "Const") {
@@ -225,26 +240,26 @@ SaveStats save_ir(const Graph& g, const std::string& xml_path, const std::string
         int cid = next_id++;
         os << L << "<layer id=\"" << cid << "\" name=\"" << esc(f16 ? n->name + "_compressed" : n->name)
            << "\" type=\"Const\" version=\"opset1\">\n";
-        os << L << "\t<data element_type=\"" << et_name(stored) << "\" shape=\""
+        os << D << "<data element_type=\"" << et_name(stored) << "\" shape=\""
            << join(t.shape, [](int64_t d) { return std::to_string(d); }) << "\" offset=\"" << blob.offset
            << "\" size=\"" << blob.size << "\"/>\n";
-        if (!f16) write_rt(os, n->rt_info, "\t\t\t");
-        os << L << "\t<output>\n";
-        write_port(os, 0, stored, PartialShape(t.shape), f16 ? nullptr : &n->outputs[0].names, P);
-        os << L << "\t</output>\n" << L << "</layer>\n";
+        if (!f16) write_rt(os, n->rt_info, D.c_str());
+        os << D << "<output>\n";
+        write_port(os, 0, stored, PartialShape(t.shape), f16 ? nullptr : &n->outputs[0].names, P.c_str());
+        os << D << "</output>\n" << L << "</layer>\n";
         if (f16) {
           ++st.compressed;
           int vid = next_id++;
           os << L << "<layer id=\"" << vid << "\" name=\"" << esc(n->name) << "\" type=\"Convert\" version=\"opset1\">\n";
-          os << L << "\t<data destination_type=\"" << et_name(t.et) << "\"/>\n";
+          os << D << "<data destination_type=\"" << et_name(t.et) << "\"/>\n";
           std::vector<RtAttr> rt = n->rt_info;
           rt.push_back(RtAttr{"decompression", "0", {}});
-          write_rt(os, rt, "\t\t\t");
-          os << L << "\t<input>\n";
-          write_port(os, 0, ET::f16, PartialShape(t.shape), nullptr, P);
-          os << L << "\t</input>\n" << L << "\t<output>\n";
-          write_port(os, 1, t.et, PartialShape(t.shape), &n->outputs[0].names, P);
-          os << L << "\t</output>\n" << L << "</layer>\n";
+          write_rt(os, rt, D.c_str());
+          os << D << "<input>\n";
+          write_port(os, 0, ET::f16, PartialShape(t.shape), nullptr, P.c_str());
+          os << D << "</input>\n" << D << "<output>\n";
+          write_port(os, 1, t.et, PartialShape(t.shape), &n->outputs[0].names, P.c_str());
+          os << D << "</output>\n" << L << "</layer>\n";
           edges.push_back({cid, 0, vid, 0});
           layer_of[n] = {vid, 1};
         } else {
@@ -255,50 +270,151 @@ SaveStats save_ir(const Graph& g, const std::string& xml_path, const std::string
 
       int id = next_id++;
       layer_of[n] = {id, (int)n->inputs.size()};
+      if (n->type == "Parameter") {
+        auto it = param_index.find(n);
+        if (it != param_index.end()) ids.params[it->second] = id;
+      } else if (n->type == "Result") {
+        auto it = result_index.find(n);
+        if (it != result_index.end()) ids.results[it->second] = id;
+      }
       os << L << "<layer id=\"" << id << "\" name=\"" << esc(n->name) << "\" type=\"" << n->type << "\" version=\""
          << n->version << "\">\n";
       if (n->type == "Parameter") {
-        os << L << "\t<data shape=\"" << fmt_shape_attr(n->outputs[0].shape) << "\" element_type=\""
+        os << D << "<data shape=\"" << fmt_shape_attr(n->outputs[0].shape) << "\" element_type=\""
            << et_name(n->outputs[0].et) << "\"/>\n";
       } else if (!n->attrs.empty()) {
-        os << L << "\t<data";
+        os << D << "<data";
         for (auto& kv : n->attrs) os << " " << kv.first << "=\"" << esc(fmt_attr(kv.second)) << "\"";
         os << "/>\n";
       }
-      write_rt(os, n->rt_info, "\t\t\t");
+      write_rt(os, n->rt_info, D.c_str());
+      // Bodies are written first (their layer ids are needed by the port map), placed after the ports.
+      std::vector<std::string> body_xml;
+      std::vector<NetIds> body_ids;
+      for (auto& b : n->bodies) {
+        std::ostringstream bs;
+        body_ids.push_back(write(*b, bs, depth + 3));
+        body_xml.push_back(bs.str());
+      }
+      if (!n->bodies.empty()) write_port_map(os, *n, body_ids, D);
       int port = 0;
       if (!n->inputs.empty()) {
-        os << L << "\t<input>\n";
+        os << D << "<input>\n";
         for (size_t i = 0; i < n->inputs.size(); ++i) {
           const Output& src = n->inputs[i];
           const OutputDesc& d = src.node->outputs[src.index];
-          write_port(os, port, d.et, d.shape, nullptr, P);
+          write_port(os, port, d.et, d.shape, nullptr, P.c_str());
           auto it = layer_of.find(src.node);
           IRCONV_CHECK(it != layer_of.end(), "IR writer: " << n->describe() << " reads a node written after it");
           edges.push_back({it->second.first, it->second.second + src.index, id, port});
           ++port;
         }
-        os << L << "\t</input>\n";
+        os << D << "</input>\n";
       }
       if (n->type != "Result" && !n->outputs.empty()) {
-        os << L << "\t<output>\n";
+        os << D << "<output>\n";
         for (size_t o = 0; o < n->outputs.size(); ++o)
-          write_port(os, port + (int)o, n->outputs[o].et, n->outputs[o].shape, &n->outputs[o].names, P);
-        os << L << "\t</output>\n";
+          write_port(os, port + (int)o, n->outputs[o].et, n->outputs[o].shape, &n->outputs[o].names, P.c_str());
+        os << D << "</output>\n";
+      }
+      for (size_t b = 0; b < body_xml.size(); ++b) {
+        const char* tag = n->type == "If" ? (b == 0 ? "then_body" : "else_body") : "body";
+        os << D << "<" << tag << ">\n" << body_xml[b] << D << "\t<rt_info/>\n" << D << "</" << tag << ">\n";
       }
       os << L << "</layer>\n";
     }
-    st.layers = (size_t)next_id;
+    st.layers += (size_t)next_id;
 
     std::stable_sort(edges.begin(), edges.end(), [](const std::array<int64_t, 4>& a, const std::array<int64_t, 4>& b) {
       if (a[2] != b[2]) return a[2] < b[2];
       return a[3] < b[3];
     });
-    os << "\t</layers>\n\t<edges>\n";
+    os << T << "</layers>\n" << T << "<edges>\n";
     for (auto& e : edges)
-      os << "\t\t<edge from-layer=\"" << e[0] << "\" from-port=\"" << e[1] << "\" to-layer=\"" << e[2] << "\" to-port=\""
+      os << L << "<edge from-layer=\"" << e[0] << "\" from-port=\"" << e[1] << "\" to-layer=\"" << e[2] << "\" to-port=\""
          << e[3] << "\"/>\n";
-    os << "\t</edges>\n";
+    os << T << "</edges>\n";
+    return ids;
+  }
+
+  static void slice_attrs(std::ostringstream& os, int64_t axis, int64_t start, int64_t end, int64_t stride, int64_t part) {
+    os << " start=\"" << start << "\" end=\"" << end << "\" stride=\"" << stride << "\" part_size=\"" << part << "\"";
+    (void)axis;
+  }
+
+  // <port_map> / <then_port_map> + <else_port_map> and <back_edges>, as OpenVINO's serializer
+  // writes them: external_port_id = outer input index, or (number of inputs + outer output index)
+  // for outputs; internal_layer_id = the body layer id of the Parameter / Result.
+  static void write_port_map(std::ostringstream& os, const Node& n, const std::vector<NetIds>& ids, const std::string& D) {
+    const std::string E = D + "\t";
+    auto pid = [&](int b, int64_t i) {
+      IRCONV_CHECK(i >= 0 && (size_t)i < ids[b].params.size() && ids[b].params[i] >= 0,
+                   "IR writer: " << n.describe() << ": port map refers to a missing body Parameter " << i);
+      return ids[b].params[i];
+    };
+    auto rid = [&](int b, int64_t i) {
+      IRCONV_CHECK(i >= 0 && (size_t)i < ids[b].results.size() && ids[b].results[i] >= 0,
+                   "IR writer: " << n.describe() << ": port map refers to a missing body Result " << i);
+      return ids[b].results[i];
+    };
+    int64_t n_in = (int64_t)n.inputs.size();
+    for (size_t b = 0; b < n.bodies.size(); ++b) {
+      const char* tag = n.type == "If" ? (b == 0 ? "then_port_map" : "else_port_map") : "port_map";
+      os << D << "<" << tag << ">\n";
+      for (int pass = 0; pass < 2; ++pass) {  // regular entries first, special body ports last
+        if (pass == 1) {
+          for (auto& d : n.body_inputs)
+            if (d.body == (int)b && !d.purpose.empty())
+              os << E << "<input external_port_id=\"-1\" internal_layer_id=\"" << pid(d.body, d.param) << "\" purpose=\""
+                 << esc(d.purpose) << "\"/>\n";
+          for (auto& d : n.body_outputs)
+            if (d.body == (int)b && !d.purpose.empty())
+              os << E << "<output external_port_id=\"-1\" internal_layer_id=\"" << rid(d.body, d.result) << "\" purpose=\""
+                 << esc(d.purpose) << "\"/>\n";
+          continue;
+        }
+        for (auto& d : n.body_inputs) {
+          if (d.body != (int)b || !d.purpose.empty()) continue;
+          os << E << "<input";
+          if (d.sliced) os << " axis=\"" << d.axis << "\"";
+          os << " external_port_id=\"" << d.outer << "\" internal_layer_id=\"" << pid(d.body, d.param) << "\"";
+          if (d.sliced) slice_attrs(os, d.axis, d.start, d.end, d.stride, d.part_size);
+          os << "/>\n";
+        }
+        for (auto& d : n.body_outputs) {
+          if (d.body != (int)b || !d.purpose.empty()) continue;
+          os << E << "<output";
+          if (d.concat) os << " axis=\"" << d.axis << "\"";
+          os << " external_port_id=\"" << (d.outer < 0 ? -1 : n_in + d.outer) << "\" internal_layer_id=\""
+             << rid(d.body, d.result) << "\"";
+          if (d.concat) slice_attrs(os, d.axis, d.start, d.end, d.stride, d.part_size);
+          os << "/>\n";
+        }
+      }
+      os << D << "</" << tag << ">\n";
+    }
+    bool any_back = false;
+    for (auto& d : n.body_inputs) any_back = any_back || d.back_edge >= 0;
+    if (any_back) {
+      os << D << "<back_edges>\n";
+      for (auto& d : n.body_inputs)
+        if (d.back_edge >= 0)
+          os << E << "<edge from-layer=\"" << rid(d.body, d.back_edge) << "\" to-layer=\"" << pid(d.body, d.param) << "\"/>\n";
+      os << D << "</back_edges>\n";
+    }
+  }
+};
+
+}  // namespace
+
+SaveStats save_ir(const Graph& g, const std::string& xml_path, const std::string& bin_path, const SaveOptions& opt) {
+  SaveStats st;
+  std::string bin_tmp = tmp_name(bin_path), xml_tmp = tmp_name(xml_path);
+  try {
+    BinWriter bin(bin_tmp);
+    std::ostringstream os;
+    os << "<?xml version=\"1.0\"?>\n<net name=\"" << esc(g.name()) << "\" version=\"11\">\n";
+    NetWriter{bin, opt, st}.write(g, os, 1);
     // model rt_info, one level of grouping by "group/key"
     if (opt.rt_info.empty()) {
       os << "\t<rt_info/>\n";

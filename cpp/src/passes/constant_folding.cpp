@@ -69,7 +69,14 @@ bool fold_node(Graph& g, Node* n, const PassContext& ctx) {
 
 bool constant_folding(Graph& g, const PassContext& ctx) {
   bool changed = false;
-  for (Node* n : g.topo_order()) changed |= fold_node(g, n, ctx);
+  for (Node* n : g.topo_order()) {
+    // Ops with bodies (Loop, TensorIterator, If) are never folded; their bodies are folded inside.
+    if (!n->bodies.empty()) {
+      for (auto& b : n->bodies) changed |= constant_folding(*b, ctx);
+      continue;
+    }
+    changed |= fold_node(g, n, ctx);
+  }
   if (changed) g.remove_dead();
   return changed;
 }
