@@ -56,10 +56,36 @@ class Model:
             os.makedirs(d, exist_ok=True)
         except OSError as e:
             raise IrconvError("cannot create output directory '%s': %s" % (d, e.strerror)) from None
+        for target in (xml_path, xml_path[:-4] + ".bin"):
+            if os.path.realpath(target) in self._input_files():
+                raise IrconvError("writing '%s' would overwrite an input of the conversion; choose another "
+                                  "--output_dir or --model_name" % target)
         rt = [("conversion_parameters/framework", self.framework),
               ("conversion_parameters/converter", "irconv " + _version()),
               ("conversion_parameters/compress_to_fp16", str(bool(compress_to_fp16)))]
         return self._graph.save(xml_path, xml_path[:-4] + ".bin", compress_to_fp16=bool(compress_to_fp16), rt_info=rt)
+
+
+    def _input_files(self):
+        """Real paths of the files this conversion read: the model path (every file under it for a
+        directory), files a frontend listed, and files still mapped into memory (weights are
+        borrowed from mmaps until written)."""
+        files = set(os.path.realpath(f) for f in getattr(self, "input_files", ()))
+        src = self.source if isinstance(self.source, str) else None
+        if src and os.path.isdir(src):
+            for root, _, names in os.walk(src):
+                files.update(os.path.realpath(os.path.join(root, n)) for n in names)
+        elif src:
+            files.add(os.path.realpath(src))
+        try:
+            with open("/proc/self/maps") as f:
+                for line in f:
+                    parts = line.split(None, 5)
+                    if len(parts) == 6 and parts[5].startswith("/"):
+                        files.add(parts[5].strip())
+        except OSError:
+            pass
+        return files
 
 
 def _version():
@@ -108,6 +134,7 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
     stage("load")
     inputs, outputs = _io_specs(opts)
     opts["inputs"], opts["outputs"] = inputs, outputs
+    opts.setdefault("input_files", [])      # frontends append every file they read
     graph = registry.convert(path, fw, opts)
     original = {p.name for p in graph.parameters} | {t for p in graph.parameters for t in p.output(0).names}
     if inputs or outputs:
@@ -122,4 +149,6 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
         graph.name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
     stage("transform")
     times = graph.run_passes(static_shape=bool(static_shape), disabled=list(disable_passes))
-    return Model(graph, fw, path, times)
+    model = Model(graph, fw, path, times)
+    model.input_files = list(opts.get("input_files") or [])
+    return model

@@ -1,0 +1,34 @@
+"""python -m tests.fuzz --reader onnx --iterations 100000 [--seed N] [--findings DIR]"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from tests.fuzz.harness import READERS, run  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(prog="python -m tests.fuzz")
+    p.add_argument("--reader", choices=sorted(READERS) + ["all"], default="all")
+    p.add_argument("--iterations", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--findings", default="fuzz-findings")
+    a = p.parse_args()
+    os.makedirs(a.findings, exist_ok=True)
+    bad = 0
+    for r in (sorted(READERS) if a.reader == "all" else [a.reader]):
+        try:
+            c = run(r, a.iterations, a.seed, a.findings)
+        except RuntimeError as e:
+            print(json.dumps({"reader": r, "skipped": str(e)}))
+            continue
+        c["reader"] = r
+        print(json.dumps(c), flush=True)
+        bad += c["crash"] + c["exception"] + c["hang"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Hostile ONNX inputs: sizes the file cannot justify, paths out of the model's folder, outputs
+that would overwrite inputs, and no half-written IR after a failure."""
+import os
+import resource
+import time
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import irconv
+
+
+def _model(tmp_path, init, name="m.onnx"):
+    g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [init])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    p = str(tmp_path / name)
+    onnx.save(m, p)
+    return p
+
+
+def _external(tmp_path, location, data=b"\0" * 16):
+    t = TensorProto()
+    t.name, t.data_type = "w", TensorProto.FLOAT
+    t.dims.extend([4])
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", str(len(data)))):
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    return t
+
+
+def test_tensor_claiming_100_gb_fails_fast(tmp_path):
+    t = TensorProto()
+    t.name, t.data_type = "w", TensorProto.FLOAT
+    t.dims.extend([100000, 100000, 3])          # 120 GB of floats ...
+    t.raw_data = b"\0" * 16                     # ... backed by 16 bytes
+    p = _model(tmp_path, t)
+    assert os.path.getsize(p) < 1024
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    with pytest.raises(irconv.IrconvError, match="w"):
+        irconv.convert_model(p)
+    assert time.perf_counter() - t0 < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200 * 1024   # KB: < 200 MB more
+
+
+def test_external_data_claiming_more_than_the_file_has(tmp_path):
+    (tmp_path / "w.bin").write_bytes(b"\0" * 8)
+    p = _model(tmp_path, _external(tmp_path, "w.bin", b"\0" * 16))
+    with pytest.raises(irconv.IrconvError, match="w.bin"):
+        irconv.convert_model(p)
+
+
+@pytest.mark.parametrize("where", ["dotdot", "absolute", "symlink"])
+def test_external_data_outside_the_model_folder_is_refused(tmp_path, where):
+    outside = tmp_path / "secret.bin"
+    outside.write_bytes(np.arange(4, dtype=np.float32).tobytes())
+    d = tmp_path / "model"
+    d.mkdir()
+    if where == "dotdot":
+        loc = "../secret.bin"
+    elif where == "absolute":
+        loc = str(outside)
+    else:
+        os.symlink(str(outside), str(d / "link.bin"))
+        loc = "link.bin"
+    p = _model(d, _external(d, loc))
+    with pytest.raises(irconv.IrconvError, match="outside|absolute"):
+        irconv.convert_model(p)
+
+
+def test_output_may_not_overwrite_an_input(tmp_path):
+    """External weights named like the IR's .bin: writing would destroy the model's data."""
+    (tmp_path / "m.bin").write_bytes(np.arange(4, dtype=np.float32).tobytes())
+    p = _model(tmp_path, _external(tmp_path, "m.bin", np.arange(4, dtype=np.float32).tobytes()))
+    m = irconv.convert_model(p)
+    before = (tmp_path / "m.bin").read_bytes()
+    with pytest.raises(irconv.IrconvError, match="overwrite an input"):
+        m.save(str(tmp_path / "m.xml"))
+    assert (tmp_path / "m.bin").read_bytes() == before and not (tmp_path / "m.xml").exists()
+
+
+def test_failed_write_leaves_no_partial_ir(tmp_path):
+    t = helper.make_tensor("w", TensorProto.FLOAT, [4], [1, 2, 3, 4])
+    m = irconv.convert_model(_model(tmp_path, t))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r.bin").mkdir()                     # the final rename of the .bin must fail
+    with pytest.raises(irconv.IrconvError):
+        m.save(str(out / "r.xml"))
+    assert sorted(os.listdir(out)) == ["r.bin"]   # no r.xml, no temporary files
