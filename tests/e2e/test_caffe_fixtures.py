@@ -54,3 +54,13 @@ def test_caffe_preprocessing_flags(tmp_path, monkeypatch):
     raw = (x * np.asarray(scale, np.float32).reshape(1, 3, 1, 1) + np.asarray(mean, np.float32).reshape(1, 3, 1, 1))
     raw = raw[:, ::-1].copy()
     compare(case, infer_xml(xml, {"data": raw}), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["flatten_reshape", "lenet", "two_inputs"])
+def test_caffe_fixture_batch(tmp_path, monkeypatch, name):
+    """Reshape / Flatten / InnerProduct keep the batch dim symbolic, so --batch works."""
+    case = Case("caffe", name)
+    xml = _convert(case, tmp_path, monkeypatch, "--batch", "3")
+    got = infer_xml(xml, {k: np.concatenate([v] * 3) for k, v in case.inputs.items()})
+    for k, e in case.expected.items():
+        np.testing.assert_allclose(got[k], np.concatenate([e] * 3), rtol=case.rtol, atol=case.atol)

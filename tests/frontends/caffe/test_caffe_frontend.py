@@ -151,6 +151,15 @@ def test_input_shape_options(tmp_path):
     assert m.inputs[0]["shape"] == [-1, 3, -1, -1] and m.outputs[0]["shape"] == [-1, 4, -1, -1]
 
 
+def test_input_type_option(tmp_path):
+    """--input x{u8}: a u8 Parameter converted to f32 for the net."""
+    proto = net({"x": (1, 3)}, 'layer { name: "p" type: "Power" bottom: "x" top: "y" power_param { scale: 0.5 } }\n')
+    x = np.asarray([[0, 7, 255]], np.uint8)
+    got, m = run(tmp_path, proto, [], {"x": x}, input="x{u8}")
+    assert m.inputs[0]["element_type"] == "u8"
+    np.testing.assert_allclose(got["y"], x.astype(np.float32) * 0.5)
+
+
 def test_input_without_shape_needs_one(tmp_path):
     proto = 'input: "x"\nlayer { name: "r" type: "ReLU" bottom: "x" top: "y" }\n'
     with pytest.raises(irconv.IrconvError, match="declares no shape for input 'x'.*--input_shape"):

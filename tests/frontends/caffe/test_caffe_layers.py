@@ -207,10 +207,14 @@ def test_bias_learned(tmp_path):
     _close(_one(tmp_path, "Bias", "", blobs=[b]), X + b.reshape(1, 4, 1, 1))
 
 
-@pytest.mark.parametrize("size,alpha,beta,k", [(5, 1e-4, 0.75, 1.0), (3, 0.5, 0.6, 2.0), (1, 0.3, 0.5, 1.5)])
+@pytest.mark.parametrize("size,alpha,beta,k", [(5, 1e-4, 0.75, 1.0), (3, 0.5, 0.6, 2.0), (1, 0.3, 0.5, 1.5),
+                                               (3, 2.0, 0.6, 1.0)])
 def test_lrn_across_channels(tmp_path, size, alpha, beta, k):
-    got = _one(tmp_path, "LRN", "lrn_param { local_size: %d alpha: %g beta: %g k: %g }" % (size, alpha, beta, k))
-    _close(got, ref_lrn_across(X, size, alpha, beta, k))
+    proto = net({"x": X.shape}, _layer("L", "LRN", ["x"], ["y"], "lrn_param { local_size: %d alpha: %g beta: %g k: %g }"
+                                       % (size, alpha, beta, k)))
+    got, m = run(tmp_path, proto, [], {"x": X})
+    assert ("LRN" in m.ops()) == (k == 1.0)
+    _close(got["y"], ref_lrn_across(X, size, alpha, beta, k))
 
 
 @pytest.mark.parametrize("size,alpha,beta,k", [(3, 0.5, 0.75, 1.0), (5, 2.0, 0.6, 7.0)])

@@ -128,8 +128,10 @@ def bias(ctx, layer):
 def lrn(ctx, layer):
     """ACROSS_CHANNELS: y = x * (k + alpha / n * sum_{window of n channels} x^2) ^ -beta
     WITHIN_CHANNEL:  y = x * (1 + alpha * avg_{n x n window, zero padded} x^2) ^ -beta (Caffe
-    builds it from pooling + power layers and ignores k). Both built from exact math: the sum over
-    the window is an average pooling that counts the padding (divisor always n or n*n)."""
+    builds it from pooling + power layers and ignores k).
+    ACROSS_CHANNELS with k == 1 is OpenVINO's LRN (axes [1]); otherwise both are built from exact
+    math (some OpenVINO plugins ignore LRN's bias): the window sum is an average pooling that
+    counts the padding (divisor always n or n*n)."""
     ctx.expect_bottoms(1, 1)
     x = ctx.input(0)
     p = layer.param("lrn_param")
@@ -141,6 +143,8 @@ def lrn(ctx, layer):
     rank = ctx.need_rank(x)
     if rank != 4:
         raise ctx.error("needs a 4-D input (N, C, H, W), got %d-D" % rank)
+    if region == "ACROSS_CHANNELS" and k == 1.0:
+        return ctx.op1("LRN", [x, ctx.i64([1])], {"alpha": alpha, "beta": beta, "bias": 1.0, "size": size})
     sq = ctx.binary("Multiply", x, x)
     pre = (size - 1) // 2
     if region == "ACROSS_CHANNELS":
