@@ -102,10 +102,13 @@ class Context:
         self.outputs: Dict[Tuple[int, int], object] = {}   # (node index, output index) -> Output
         self.node: Optional[Node] = None
         self.created: List[object] = []
+        self.unresolved: Dict[Tuple[int, int], str] = {}   # outputs a translator could not make, and why
 
     def output_of(self, idx: int, out: int):
         o = self.outputs.get((idx, out))
         if o is None:
+            if (idx, out) in self.unresolved:
+                raise IrconvError(self.unresolved[(idx, out)])
             n = self.sym.nodes[idx]
             if (idx, 0) in self.outputs or not n.is_variable:
                 raise IrconvError("%s has no output %d (or it could not be converted)" % (n.describe(), out))

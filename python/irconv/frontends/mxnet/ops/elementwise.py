@@ -301,7 +301,11 @@ def _fill_et(node, default="f32"):
 def _fill(ctx, node, value):
     shape = node.ints("shape", [])
     if any(d is None or d <= 0 for d in shape):
-        node.fail("shape %s has unknown (0) dimensions, which MXNet fills from the consumer's shapes" % (shape,))
+        # MXNet fills unknown (0) dims from the consumer's shapes: only consumers that know them
+        # (the RNN op's begin states) can use this node
+        ctx.unresolved[(node.mx.index, 0)] = ("%s: shape %s has unknown (0) dimensions that only its consumer "
+                                              "could fill" % (node.describe(), tuple(shape)))
+        return None
     et = _fill_et(node)
     return ctx.const(np.full(shape, value, dtype=ET_TO_NP[et]))
 
