@@ -214,6 +214,16 @@ void bind_graph(py::module_& m) {
         if (o.node->type == "Const") return array_from_tensor(o.node->value);
         return array_from_tensor(o.node->outputs[o.index].known_value);
       }, "The value if it is a constant or known at conversion time, else None.")
+      .def("add_rt_info", [](const Output& o, const std::string& name, const std::string& version,
+                             const std::vector<std::pair<std::string, std::string>>& fields) {
+        check_output(o);
+        auto& rt = o.node->outputs[o.index].rt_info;
+        for (auto& a : rt)
+          if (a.name == name) { a = RtAttr{name, version, fields}; return; }
+        rt.push_back(RtAttr{name, version, fields});
+      }, py::arg("name"), py::arg("version") = "0",
+         py::arg("fields") = std::vector<std::pair<std::string, std::string>>{},
+         "Sets a port rt_info attribute (written inside the output <port>), replacing one of the same name.")
       .def("consumers", [](const Output& o) {
         check_output(o);
         py::list r;

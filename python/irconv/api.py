@@ -68,8 +68,7 @@ class Model:
 
     def _input_files(self):
         """Real paths of the files this conversion read: the model path (every file under it for a
-        directory), files a frontend listed, and files still mapped into memory (weights are
-        borrowed from mmaps until written)."""
+        directory) and the files the frontend listed in options["input_files"]."""
         files = set(os.path.realpath(f) for f in getattr(self, "input_files", ()))
         src = self.source if isinstance(self.source, str) else None
         if src and os.path.isdir(src):
@@ -77,14 +76,6 @@ class Model:
                 files.update(os.path.realpath(os.path.join(root, n)) for n in names)
         elif src:
             files.add(os.path.realpath(src))
-        try:
-            with open("/proc/self/maps") as f:
-                for line in f:
-                    parts = line.split(None, 5)
-                    if len(parts) == 6 and parts[5].startswith("/"):
-                        files.add(parts[5].strip())
-        except OSError:
-            pass
         return files
 
 

@@ -56,6 +56,7 @@ struct OutputDesc {
   // A value known at conversion time without folding the producer (e.g. ShapeOf of a static
   // shape): lets shape inference of downstream ops see through shape sub-graphs.
   std::shared_ptr<const Tensor> known_value;
+  std::vector<RtAttr> rt_info;              // port rt_info (e.g. an input's layout)
   void add_name(const std::string& n);
 };
 

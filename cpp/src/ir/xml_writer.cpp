@@ -90,21 +90,22 @@ std::string fmt_names(const std::vector<std::string>& names) {
   return r;
 }
 
+void write_rt(std::ostringstream& os, const std::vector<RtAttr>& rt, const char* indent);
+
 void write_port(std::ostringstream& os, int id, ET et, const PartialShape& shape, const std::vector<std::string>* names,
-                const char* indent) {
+                const char* indent, const std::vector<RtAttr>* rt = nullptr) {
   os << indent << "<port id=\"" << id << "\" precision=\"" << et_info(et).precision << "\"";
   if (names && !names->empty()) os << " names=\"" << esc(fmt_names(*names)) << "\"";
-  if (shape.rank_dynamic) {
-    // IR cannot express dynamic rank in <dim>; the reader re-infers shapes of regular ops anyway.
-    os << "/>\n";
-    return;
-  }
-  if (shape.dims.empty()) {
+  // IR cannot express dynamic rank in <dim>; the reader re-infers shapes of regular ops anyway.
+  bool dims = !shape.rank_dynamic && !shape.dims.empty();
+  if (!dims && !(rt && !rt->empty())) {
     os << "/>\n";
     return;
   }
   os << ">\n";
-  for (auto d : shape.dims) os << indent << "\t<dim>" << (d < 0 ? -1 : d) << "</dim>\n";
+  if (dims)
+    for (auto d : shape.dims) os << indent << "\t<dim>" << (d < 0 ? -1 : d) << "</dim>\n";
+  if (rt) write_rt(os, *rt, (std::string(indent) + "\t").c_str());
   os << indent << "</port>\n";
 }
 
@@ -314,7 +315,8 @@ struct NetWriter {
       if (n->type != "Result" && !n->outputs.empty()) {
         os << D << "<output>\n";
         for (size_t o = 0; o < n->outputs.size(); ++o)
-          write_port(os, port + (int)o, n->outputs[o].et, n->outputs[o].shape, &n->outputs[o].names, P.c_str());
+          write_port(os, port + (int)o, n->outputs[o].et, n->outputs[o].shape, &n->outputs[o].names, P.c_str(),
+                     &n->outputs[o].rt_info);
         os << D << "</output>\n";
       }
       for (size_t b = 0; b < body_xml.size(); ++b) {

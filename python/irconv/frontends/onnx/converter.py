@@ -198,6 +198,8 @@ def convert(path: str, options: Optional[dict] = None):
         out.add_names([vo.name])
         g.result(out, name=vo.name + "/sink_port_0")
     _unique_friendly_names(g, ctx.renamed)
+    if options is not None:      # files read besides the model: an IR may not overwrite them
+        options.setdefault("input_files", []).extend(ext._maps)
     return g
 
 
