@@ -135,6 +135,7 @@ def test_inner_product_legacy_4d_blobs_no_bias(tmp_path):
     ("Dropout", "dropout_param { dropout_ratio: 0.3 }", lambda x: x),
     ("Threshold", "threshold_param { threshold: 0.5 }", lambda x: (x > 0.5).astype(np.float32)),
     ("Clip", "clip_param { min: -0.5 max: 0.7 }", lambda x: np.clip(x, -0.5, 0.7)),
+    ("ReLU6", "", lambda x: np.clip(x, 0, 6)),
     ("Swish", "", lambda x: x / (1 + np.exp(-x))),
     ("Swish", "swish_param { beta: 2.0 }", lambda x: x / (1 + np.exp(-2 * x))),
 ])
@@ -166,6 +167,16 @@ def test_batch_norm(tmp_path, factor):
     f = 0.0 if factor == 0 else 1.0 / factor
     m, v = (mean * factor * f).reshape(1, -1, 1, 1), (var * factor * f).reshape(1, -1, 1, 1)
     _close(got, ((X - m) / np.sqrt(v + 0.001)).astype(np.float32), atol=1e-4)
+
+
+def test_batch_norm_nvcaffe_scale_bias(tmp_path):
+    r = rng(8)
+    mean, var = r.randn(4).astype(np.float32), r.rand(4).astype(np.float32) + 0.5
+    g, b = r.randn(4).astype(np.float32), r.randn(4).astype(np.float32)
+    got = _one(tmp_path, "BatchNorm", "batch_norm_param { scale_bias: true }",
+               blobs=[mean, var, np.ones(1, np.float32), g, b])
+    norm = (X - mean.reshape(1, -1, 1, 1)) / np.sqrt(var.reshape(1, -1, 1, 1) + 1e-5)
+    _close(got, norm * g.reshape(1, -1, 1, 1) + b.reshape(1, -1, 1, 1), atol=1e-4)
 
 
 def test_batch_norm_batch_statistics(tmp_path):

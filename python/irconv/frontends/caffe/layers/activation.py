@@ -23,6 +23,12 @@ def relu(ctx, layer):
     return ctx.op1("PReLU", [x, ctx.scalar(slope)])
 
 
+@caffe_layer("ReLU6")
+def relu6(ctx, layer):
+    # min(max(x, 0), 6)  (MobileNet-v2 Caffe forks)
+    return ctx.op1("Clamp", [_one(ctx)], {"min": 0.0, "max": 6.0})
+
+
 @caffe_layer("PReLU")
 def prelu(ctx, layer):
     x = _one(ctx)

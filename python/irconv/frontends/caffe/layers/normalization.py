@@ -17,7 +17,8 @@ def _channels(ctx, x, fallback_blob: int) -> int:
 def batch_norm(ctx, layer):
     """y = (x - mean) / sqrt(var + eps) with mean, var = blobs[0], blobs[1] divided by the stored
     moving-average factor blobs[2] (0 -> 0), as BatchNormLayer::Forward_cpu with use_global_stats
-    (the TEST-phase default). use_global_stats: false normalizes with the batch's own statistics."""
+    (the TEST-phase default). use_global_stats: false normalizes with the batch's own statistics.
+    NVIDIA Caffe's scale_bias: true then applies blobs[3] * y + blobs[4]."""
     ctx.expect_bottoms(1, 1)
     x = ctx.input(0)
     p = layer.param("batch_norm_param")
@@ -40,6 +41,10 @@ def batch_norm(ctx, layer):
     mean, var = mean * factor, var * factor
     a = 1.0 / np.sqrt(var + np.float64(np.float32(eps)))
     b = -mean * a
+    if p.bool("scale_bias", False):
+        # NVIDIA Caffe: blobs[3], blobs[4] are a learned scale and bias applied after normalizing
+        g = ctx.weight_array(3, [c], "the scale").astype(np.float64)
+        a, b = a * g, b * g + ctx.weight_array(4, [c], "the bias").astype(np.float64)
     y = ctx.binary("Multiply", x, ctx.channel_const(a.astype(np.float32), rank, 1, name=layer.name + "/scale"))
     return ctx.binary("Add", y, ctx.channel_const(b.astype(np.float32), rank, 1, name=layer.name + "/shift"))
 
