@@ -231,6 +231,9 @@ def convert(path: str, options: Optional[dict] = None):
 
     options = dict(options or {})
     path = os.fspath(path)
+    if options.get("enable_ssd_gluoncv"):
+        raise IrconvError("--enable_ssd_gluoncv (replacing GluonCV's SSD post-processing with DetectionOutput) is not "
+                          "supported by irconv yet; MultiBoxPrior/MultiBoxDetection SSD heads convert without it")
     symbol_path, args, auxs = locate(path, options)
     sym = load_symbol(symbol_path, legacy=bool(options.get("legacy_mxnet_model")))
     weights = dict(args)
