@@ -195,6 +195,9 @@ def convert(path: str, options: Optional[dict] = None):
             raise IrconvError("%s: graph output '%s' is not produced by any node, initializer or input"
                               % (path, vo.name))
         out = ctx.tensor(vo.name)
+        if not hasattr(out, "element_type"):  # a conversion-time sequence/optional (ops/sequence.py)
+            raise IrconvError("%s: graph output '%s' is an ONNX sequence or optional; IR outputs are tensors"
+                              % (path, vo.name))
         out.add_names([vo.name])
         g.result(out, name=vo.name + "/sink_port_0")
     _unique_friendly_names(g, ctx.renamed)

@@ -220,16 +220,3 @@ onnx_op("HammingWindow", since=17)(_window([25.0 / 46.0, 21.0 / 46.0]))
 onnx_op("BlackmanWindow", since=17)(_window([0.42, 0.5, 0.08]))
 
 __all__ = ["RawConst"]
-
-
-@onnx_op("If")
-def if_(ctx, node):
-    """If with a condition known at conversion time (common in exported models: shape checks):
-    the taken branch is translated in place. A run-time condition needs OpenVINO's If op."""
-    cond = node.input_value(0)
-    if cond is None:
-        raise IrconvError("%s: the condition is only known at run time; If with a dynamic condition is "
-                          "not supported" % node.describe())
-    branch = node.attr("then_branch") if bool(np.asarray(cond).reshape(-1)[0]) else node.attr("else_branch")
-    from ..converter import translate_subgraph  # noqa: PLC0415 - avoids an import cycle
-    return translate_subgraph(ctx, node, branch)
