@@ -441,6 +441,21 @@ def test_pooling(size, k, s, p, full, kind, include):
     close(got, mx_ref.pool(x, k, s, p, kind, full, include), atol=1e-5)
 
 
+def test_lp_pooling():
+    x = rnd(1, 2, 6, 7)
+    got = single("Pooling", x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="lp", p_value=2)
+    close(got, np.sqrt(mx_ref.pool(x * x, 3, 2, 1, "sum")), atol=1e-5)
+    close(single("Pooling", x, kernel=(1, 1), global_pool=True, pool_type="lp", p_value=2),
+          np.sqrt((x * x).sum(axis=(2, 3), keepdims=True)))
+
+
+def test_pooling_same_convention_1d():
+    x = rnd(1, 2, 7)
+    got = single("Pooling", x, kernel=(3,), stride=(2,), pool_type="max", pooling_convention="same")
+    want = np.stack([x[:, :, i * 2:min(i * 2 + 3, 7)].max(axis=2) for i in range(4)], axis=2)
+    close(got, want)
+
+
 def test_global_pooling_ignores_kernel():
     x = rnd(2, 3, 5, 4)
     close(single("Pooling", x, kernel=(1, 1), global_pool=True, pool_type="avg"), x.mean(axis=(2, 3), keepdims=True))

@@ -58,15 +58,13 @@ def pooling(ctx, node):
     xs = ctx.shape(x)
     sp = None if xs is None else xs[2:]
     if conv == "same":
-        # output ceil(in / stride), padding split as in MXNet (extra on the end)
+        # MXNet: max pooling only, output ceil(in / stride), windows from 0 clipped at the end
+        if pool_type != "max":
+            node.fail("pooling_convention 'same' is only defined for max pooling")
         if sp is None or any(d < 0 for d in sp):
             node.fail("pooling_convention 'same' needs the input's spatial size")
-        pb, pe = [], []
-        for i in range(k):
-            out = -(-sp[i] // stride[i])
-            total = max(0, (out - 1) * stride[i] + kernel[i] - sp[i])
-            pb.append(total // 2)
-            pe.append(total - total // 2)
+        pb = [0] * k
+        pe = [max(0, (-(-sp[i] // stride[i]) - 1) * stride[i] + kernel[i] - sp[i]) for i in range(k)]
         rounding = "floor"
     elif conv in ("valid", "full"):
         pb, pe = list(pad), list(pad)
