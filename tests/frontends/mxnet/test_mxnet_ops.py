@@ -441,6 +441,15 @@ def test_pooling(size, k, s, p, full, kind, include):
     close(got, mx_ref.pool(x, k, s, p, kind, full, include), atol=1e-5)
 
 
+def test_pooling_full_excluding_padding_with_dynamic_size():
+    x = rnd(1, 2, 7, 8)
+    b = SymBuilder()
+    y = b.op("Pooling", "y", [b.var("data")], kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="avg",
+             pooling_convention="full", count_include_pad=False)
+    got = run_model(b.to_json([y]), {}, {"data": x}, input="data[1,2,?,?]")["y_output"]
+    close(got, mx_ref.pool(x, 3, 2, 1, "avg", True, False))
+
+
 def test_lp_pooling():
     x = rnd(1, 2, 6, 7)
     got = single("Pooling", x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="lp", p_value=2)

@@ -2,7 +2,6 @@
 dtype, sparse and unnamed lists, both JSON layouts, and truncated / corrupt files (a clean
 IrconvError naming the file and the offset, never a crash)."""
 import json
-import os
 import struct
 
 import numpy as np

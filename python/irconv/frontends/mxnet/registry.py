@@ -9,7 +9,7 @@ SoftmaxOutput's label, are dropped with the variables only they use).
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 
 
 class _Entry:

@@ -4,7 +4,6 @@ Defaults the file does not store: stride 1, dilate 1, pad 0, num_group 1; Convol
 False, Deconvolution no_bias **True**; FullyConnected flatten True."""
 from __future__ import annotations
 
-import numpy as np
 
 from ..registry import mxnet_op
 

@@ -76,10 +76,12 @@ def pooling(ctx, node):
                  "rounding_type": rounding, "auto_pad": "explicit"}
         return ctx.op1("MaxPool", [x], attrs, version="opset1")
     extra = [0] * k
+    final_rounding = "floor"
     if rounding == "ceil":
         if sp is None or any(d < 0 for d in sp):
             if pool_type != "avg" or node.bool("count_include_pad", True):
                 node.fail("pooling_convention 'full' needs the input's spatial size (give --input_shape)")
+            final_rounding = "ceil"     # padding excluded: OpenVINO's ceil windows average what they cover
         else:
             for i in range(k):
                 out = _out_size(sp[i], kernel[i], stride[i], pad[i], True)
@@ -106,5 +108,5 @@ def pooling(ctx, node):
     elif include_pad and any(extra):
         include_pad = False             # no padding: only the overrun, which does not count
     attrs = {"strides": stride, "pads_begin": pb, "pads_end": [pe[i] + extra[i] for i in range(k)], "kernel": kernel,
-             "exclude-pad": not include_pad, "rounding_type": "floor", "auto_pad": "explicit"}
+             "exclude-pad": not include_pad, "rounding_type": final_rounding, "auto_pad": "explicit"}
     return ctx.op1("AvgPool", [x], attrs, version="opset1")

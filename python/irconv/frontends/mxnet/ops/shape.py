@@ -3,11 +3,11 @@ SwapAxis, expand_dims, squeeze, slices, Concat/stack/split, tile/repeat, broadca
 flip, take/Embedding, one_hot, depth/space rearrangements, shape_array."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
-from ..context import DTYPE_ET, ET_TO_NP
+from ..context import DTYPE_ET
 from ..registry import mxnet_op
 
 INT64_MAX = np.iinfo(np.int64).max
