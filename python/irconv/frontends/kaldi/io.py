@@ -323,10 +323,9 @@ class KaldiReader:
                 i = self._find(needle, p)
                 if i < 0:
                     break
-                before_ok = i == 0 or self.view[i - 1] in _WS_SET or self.view[i - 1] == ord("B")
+                # binary data may run right up to a token: only the whitespace after it counts
                 after = i + len(needle)
-                after_ok = after >= self.size or self.view[after] in _WS_SET
-                if before_ok and after_ok:
+                if after >= self.size or self.view[after] in _WS_SET:
                     if best < 0 or i < best:
                         best = i
                     break

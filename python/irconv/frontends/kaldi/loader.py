@@ -161,13 +161,15 @@ _NNET1_END = ("<!EndOfComponent>", "</Nnet>")
 
 
 def read_nnet1_component(r: KaldiReader) -> Optional[Component]:
+    """The next component, or None at '</Nnet>'. (Kaldi also stops at the end of the file; a
+    file without '</Nnet>' is taken as truncated, as the Model Optimizer did.)"""
     if r.eof():
-        return None
+        raise r.error("unexpected end of file: expected an nnet1 component or '</Nnet>'")
     start = r.pos
     tok = r.read_token()
     if tok == "<Nnet>":
         if r.eof():
-            return None
+            raise r.error("unexpected end of file: expected an nnet1 component or '</Nnet>'")
         start = r.pos
         tok = r.read_token()
     if tok == "</Nnet>":
@@ -368,8 +370,8 @@ def load_nnet2(r: KaldiReader, net: Net, with_priors: bool) -> None:
     comps = [read_nnet_component(r, "nnet2") for _ in range(n)]
     r.expect_token("</Components>")
     r.expect_token("</Nnet>")
-    if with_priors and not r.eof():
-        net.priors = np.array(r.read_vector("the priors"), dtype=np.float32)
+    if with_priors:  # AmNnet: the priors vector follows the net
+        net.priors = np.array(r.read_vector("the priors (after </Nnet>)"), dtype=np.float32)
     _lower_names(comps)
     net.add(Node("input", "input", dim=nnet2_input_dim(comps[0], r.path), line="nnet2 input"))
     net.input_aliases["input"] = "Input"
@@ -414,19 +416,13 @@ def load_nnet3(r: KaldiReader, net: Net) -> None:
         name = r.read_token("a component name")
         comps[name] = read_nnet_component(r, "nnet3", name)
     r.expect_token("</Nnet3>")
-    if net.has_transition_model:
-        while not r.eof():
-            p = r.pos
-            tok = r.read_token()
-            if tok == "<LeftContext>":
-                net.left_context = r.read_int("<LeftContext>")
-            elif tok == "<RightContext>":
-                net.right_context = r.read_int("<RightContext>")
-            elif tok == "<Priors>":
-                net.priors = np.array(r.read_vector("the priors"), dtype=np.float32)
-            else:
-                raise r.error("expected <LeftContext>, <RightContext> or <Priors>, found %s"
-                              % _show(tok.encode("latin-1")), p)
+    if net.has_transition_model:  # AmNnetSimple
+        r.expect_token("<LeftContext>")
+        net.left_context = r.read_int("<LeftContext>")
+        r.expect_token("<RightContext>")
+        net.right_context = r.read_int("<RightContext>")
+        r.expect_token("<Priors>")
+        net.priors = np.array(r.read_vector("the priors"), dtype=np.float32)
     used = set()
     for p, line in lines:
         where = "%s: byte %d: config line '%s'" % (r.path, p, line.strip())
