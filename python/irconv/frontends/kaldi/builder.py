@@ -306,7 +306,12 @@ class Builder:
                 msg = str(e)
                 if msg.startswith(self.path):
                     raise
+                if node.component is not None and msg.startswith(node.component.describe() + ": "):
+                    msg = msg[len(node.component.describe()) + 2:]
                 raise IrconvError("%s: %s: %s" % (self.path, self.what(node), msg)) from None
+            except Exception as e:  # noqa: BLE001 - a translator bug must still name the node
+                raise IrconvError("%s: %s: internal error while converting: %s: %s"
+                                  % (self.path, self.what(node), type(e).__name__, e)) from e
             finally:
                 ctx.scope = ""
         for key, value in ctx.memory_outputs:
