@@ -156,3 +156,13 @@ def test_only_hidden_state_used(tmp_path):
     node = helper.make_node("LSTM", ["X", "W", "R"], ["", "Y_h"], hidden_size=5)
     m = make_model([node], {"X": x}, ["Y_h"], {"W": f32(1, 20, 4), "R": f32(1, 20, 5)}, opset=14)
     check(m, {"X": x}, tmp_path)
+
+
+def test_unrolled_with_dynamic_batch(tmp_path):
+    # static sequence length, batch known only at run time; no initial states (zeros of the batch)
+    x = f32(3, 2, 4)
+    node = helper.make_node("LSTM", ["X", "W", "R", "B", "", "", "", "P"], ["Y", "Y_h", "Y_c"], hidden_size=5,
+                            direction="bidirectional")
+    inits = {"W": f32(2, 20, 4), "R": f32(2, 20, 5), "B": f32(2, 40), "P": f32(2, 15)}
+    m = make_model([node], {"X": (np.float32, [3, "N", 4])}, ["Y", "Y_h", "Y_c"], inits, opset=14)
+    check(m, {"X": x}, tmp_path)
