@@ -77,14 +77,15 @@ def test_global_pooling(tmp_path, method, red):
 
 
 @pytest.mark.parametrize("method", ["MAX", "AVE"])
-def test_pooling_dynamic_spatial_dims(tmp_path, method):
-    """With ? spatial dims (--input_shape) the Caffe clamp rule comes from ceil_torch rounding."""
-    proto = net({"x": X.shape}, _layer("L", "Pooling", ["x"], ["y"],
-                                       "pooling_param { pool: %s kernel_size: 3 stride: 2 pad: %d }"
-                                       % (method, 1 if method == "MAX" else 0)))
+@pytest.mark.parametrize("k,s,p,ceil", [(2, 2, 0, True), (3, 2, 1, True), (4, 3, 2, True), (3, 3, 1, True),
+                                        (5, 2, 2, True), (3, 2, 1, False), (2, 2, 0, False)])
+def test_pooling_dynamic_spatial_dims(tmp_path, method, k, s, p, ceil):
+    """With ? spatial dims (--input_shape) the sizes and divisors stay Caffe's."""
+    proto = net({"x": X.shape}, _layer("L", "Pooling", ["x"], ["y"], "pooling_param { pool: %s kernel_size: %d "
+                                       "stride: %d pad: %d round_mode: %s }" % (method, k, s, p, "CEIL" if ceil else "FLOOR")))
     got, m = run(tmp_path, proto, [], {"x": X}, input_shape="[2,4,?,?]")
     assert m.inputs[0]["shape"] == [2, 4, -1, -1]
-    _close(got["y"], ref_pool(X, [3, 3], [2, 2], [1, 1] if method == "MAX" else [0, 0], method))
+    _close(got["y"], ref_pool(X, [k, k], [s, s], [p, p], method, ceil))
 
 
 # ---- inner product ----

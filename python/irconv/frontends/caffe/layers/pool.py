@@ -6,8 +6,9 @@ A window may thus hang over the padded input at the end ("overhang"). MAX ignore
 and overhang. AVE divides by the part of the window inside [-pad, in + pad), i.e. padding counts
 and overhang does not. With static shapes both are expressed exactly with floor rounding and an
 explicit extra end padding; AVE with both padding and overhang pads the input with zeros first
-and then excludes only the overhang (exclude-pad=true). With dynamic spatial dims both use
-rounding "ceil_torch" (MaxPool-14 / AvgPool-14: the same clamp rule as Caffe's).
+and then excludes only the overhang (exclude-pad=true). With dynamic spatial dims MAX (and AVE
+without padding) use rounding "ceil_torch" (MaxPool-14 / AvgPool-14: the same clamp rule as
+Caffe's); padded AVE pools the zero-padded input and slices to Caffe's size computed in the graph.
 """
 from __future__ import annotations
 
@@ -79,11 +80,38 @@ def pooling(ctx, layer):
 
 def _dynamic(ctx, x, method, kernel, pads, strides, ceil):
     n = len(kernel)
+    rounding = "ceil_torch" if ceil else "floor"
     if method == "MAX":
         attrs = {"strides": strides, "kernel": kernel, "pads_begin": pads, "pads_end": pads, "dilations": [1] * n,
-                 "rounding_type": "ceil_torch" if ceil else "floor", "auto_pad": "explicit",
-                 "index_element_type": "i64", "axis": 0}
+                 "rounding_type": rounding, "auto_pad": "explicit", "index_element_type": "i64", "axis": 0}
         return ctx.op("MaxPool", [x], attrs, version="opset14").output(0)
-    attrs = {"strides": strides, "kernel": kernel, "pads_begin": pads, "pads_end": pads,
-             "rounding_type": "ceil_torch" if ceil else "floor", "auto_pad": "explicit", "exclude-pad": False}
-    return ctx.op1("AvgPool", [x], attrs, version="opset14")
+    if not any(pads):
+        # the divisor is the part of the window inside the input: exclude-pad
+        attrs = {"strides": strides, "kernel": kernel, "pads_begin": [0] * n, "pads_end": [0] * n,
+                 "rounding_type": rounding, "auto_pad": "explicit", "exclude-pad": True}
+        return ctx.op1("AvgPool", [x], attrs, version="opset14")
+    # Padding counts in the divisor, the overhang does not: zero-pad explicitly, pool with an
+    # excluded end padding of min(stride, kernel) - 1 (no overhang is longer), keep Caffe's size.
+    rank = n + 2
+    padded = ctx.op1("Pad", [x, ctx.i64([0, 0] + pads), ctx.i64([0, 0] + pads), np.zeros((), np.float32)],
+                     {"pad_mode": "constant"}, version="opset12")
+    attrs = {"strides": strides, "kernel": kernel, "pads_begin": [0] * n,
+             "pads_end": [min(st, k) - 1 for st, k in zip(strides, kernel)],
+             "rounding_type": "floor", "auto_pad": "explicit", "exclude-pad": True}
+    pooled = ctx.op1("AvgPool", [padded], attrs)
+    size = _caffe_pooled_size_graph(ctx, ctx.dims(x, 2, rank), kernel, pads, strides, ceil)
+    return ctx.op1("Slice", [pooled, ctx.i64([0] * n), size, ctx.i64([1] * n), ctx.i64(list(range(2, rank)))],
+                   version="opset8")
+
+
+def _caffe_pooled_size_graph(ctx, size, kernel, pads, strides, ceil):
+    """caffe_pooled_size() on an i64 vector of spatial dims, as graph ops."""
+    k, p, s = (ctx.i64(v) for v in (kernel, pads, strides))
+    t = ctx.binary("Subtract", ctx.binary("Add", size, ctx.i64([2 * q for q in pads])), k)
+    if ceil:
+        t = ctx.binary("Add", t, ctx.i64([q - 1 for q in strides]))
+    out = ctx.binary("Add", ctx.op1("Divide", [t, s], {"auto_broadcast": "numpy", "m_pythondiv": True}), ctx.i64([1] * len(kernel)))
+    last = ctx.binary("Multiply", ctx.binary("Subtract", out, ctx.i64([1] * len(kernel))), s)
+    drop = ctx.op1("Convert", [ctx.binary("GreaterEqual", last, ctx.binary("Add", size, p))], {"destination_type": "i64"})
+    drop = ctx.binary("Multiply", drop, ctx.i64([1 if q > 0 else 0 for q in pads]))
+    return ctx.binary("Subtract", out, drop)
