@@ -67,8 +67,8 @@ def tensor_proto(tp, value):
 def set_attr(av, v):
     """Attribute values: np.ndarray -> tensor, ("type", dt), ("shape", dims or None), bool, int,
     float, bytes/str, ("list_i", [...]), ("list_type", [...]), ("list_s", [...]), ("func", name)."""
-    if isinstance(v, np.ndarray):
-        tensor_proto(av.tensor, v)
+    if isinstance(v, (np.ndarray, np.generic)):
+        tensor_proto(av.tensor, np.asarray(v))
     elif isinstance(v, tuple):
         kind, x = v
         if kind == "type":

@@ -194,7 +194,13 @@ def _make_plan(ctx, model, options):
             shape = tf_shape
         p = g.parameter(pname, et, shape)
         p.output(0).set_names(_dedup(names))
-        plan.bound[ref] = p.output(0)
+        value = p.output(0)
+        tf_et = et_of(tf_dt, what) if tf_dt is not None else None
+        if tf_et is not None and tf_et != et:
+            # {type} changes the IR input's type; the graph still gets the tensor's own type
+            ctx.node = None
+            value = ctx.op1("Convert", [value], {"destination_type": tf_et}, name=pname + "/convert")
+        plan.bound[ref] = value
         plan.params.append(p)
         s.applied = True
         s.parameter = p
@@ -313,7 +319,8 @@ def _called_functions(node):
 
 def _check_supported(model, needed):
     missing: "OrderedDict[str, List[str]]" = OrderedDict()
-    for name, op in needed.items():
+    order = {n: i for i, n in enumerate(model.nodes)}
+    for name, op in sorted(needed.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
         if lookup(op) is None:
             missing.setdefault(op, []).append(name)
     if not missing:
