@@ -64,3 +64,12 @@ def test_caffe_fixture_batch(tmp_path, monkeypatch, name):
     got = infer_xml(xml, {k: np.concatenate([v] * 3) for k, v in case.inputs.items()})
     for k, e in case.expected.items():
         np.testing.assert_allclose(got[k], np.concatenate([e] * 3), rtol=case.rtol, atol=case.atol)
+
+
+@pytest.mark.parametrize("name", CAFFE_CASES)
+def test_caffe_fixture_dynamic_shapes(tmp_path, monkeypatch, name):
+    """--input_shape [?,C,?,?]: the IR stays reshapeable and still computes Caffe's results."""
+    case = Case("caffe", name)
+    shapes = ",".join("[?,%d,?,?]" % v.shape[1] for v in case.inputs.values())
+    xml = _convert(case, tmp_path, monkeypatch, "--input_shape", shapes)
+    compare(case, infer_xml(xml, case.inputs))

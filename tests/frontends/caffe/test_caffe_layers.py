@@ -45,14 +45,15 @@ def test_convolution(tmp_path, params, o, kernel, stride, pad, dil, group, bias)
     _close(got, ref_conv(X, w, b if bias else None, stride, pad, dil, group), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("stride,pad,group", [(2, 1, 1), (1, 0, 1), (2, 0, 2), (3, 1, 4)])
-def test_deconvolution(tmp_path, stride, pad, group):
+@pytest.mark.parametrize("stride,pad,group,dil", [(2, 1, 1, 1), (1, 0, 1, 1), (2, 0, 2, 1), (3, 1, 4, 1), (2, 1, 1, 2),
+                                              (1, 2, 2, 3)])
+def test_deconvolution(tmp_path, stride, pad, group, dil):
     o = 6 if group != 4 else 8
     w = rng(3).randn(4, o // group, 3, 3).astype(np.float32)
     b = rng(4).randn(o).astype(np.float32)
     got = _one(tmp_path, "Deconvolution", "convolution_param { num_output: %d kernel_size: 3 stride: %d pad: %d "
-               "group: %d }" % (o, stride, pad, group), blobs=[w, b])
-    _close(got, ref_deconv(X, w, b, [stride] * 2, [pad] * 2, [1, 1], group), atol=1e-4)
+               "group: %d dilation: %d }" % (o, stride, pad, group, dil), blobs=[w, b])
+    _close(got, ref_deconv(X, w, b, [stride] * 2, [pad] * 2, [dil] * 2, group), atol=1e-4)
 
 
 # ---- pooling ----
@@ -398,3 +399,10 @@ def test_interp_crop_pads(tmp_path):
     got = _one(tmp_path, "Interp", "interp_param { zoom_factor: 2 pad_beg: -1 pad_end: -2 }")
     xc = X[:, :, 1:-2, 1:-2]
     _close(got, _interp_ref(xc, 2 * xc.shape[2] - 1, 2 * xc.shape[3] - 1), atol=1e-5)
+
+
+def test_interp_to_second_bottom_size(tmp_path):
+    ref = np.zeros((1, 1, 13, 5), np.float32)
+    proto = net({"x": X.shape, "r": ref.shape}, _layer("L", "Interp", ["x", "r"], ["y"]))
+    got, _ = run(tmp_path, proto, [], {"x": X, "r": ref})
+    _close(got["y"], _interp_ref(X, 13, 5), atol=1e-5)
