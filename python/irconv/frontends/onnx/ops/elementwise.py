@@ -56,8 +56,30 @@ def pow_(ctx, node):
 @onnx_op("Mod", since=10)
 def mod(ctx, node):
     a, b = node.input_required(0), node.input_required(1)
-    # fmod=1: sign of the dividend (C fmod) = OV Mod; fmod=0: sign of the divisor = OV FloorMod
-    return ctx.binary("Mod" if node.attr("fmod", 0) else "FloorMod", a, b)
+    if ctx.et(a) not in FLOAT_ETS:
+        # fmod=1: sign of the dividend (C fmod) = OV Mod; fmod=0: sign of the divisor = OV FloorMod
+        return ctx.binary("Mod" if node.attr("fmod", 0) else "FloorMod", a, b)
+    # Floats as C fmod / numpy mod define them, infinities included (OpenVINO's Mod and FloorMod
+    # give NaN for a finite dividend and an infinite divisor):
+    #   fmod(a, b) = a when b = +-inf and a is finite, else a - trunc(a / b) * b; a zero result
+    #                has the sign of a
+    #   mod(a, b)  = fmod(a, b) + b when that is non-zero and its sign differs from b's;
+    #                a zero result has the sign of b
+    inf_b = ctx.op1("IsInf", [b], version="opset10")
+    finite_a = ctx.op1("LogicalNot", [ctx.op1("IsInf", [a], version="opset10")])
+    f = ctx.op1("Select", [ctx.binary("LogicalAnd", inf_b, finite_a), a, ctx.binary("Mod", a, b)],
+                {"auto_broadcast": "numpy"})
+    zero = ctx.const(0, a)
+    if node.attr("fmod", 0):
+        # a zero result takes the dividend's sign
+        return ctx.op1("Select", [ctx.binary("Equal", f, zero), ctx.binary("Multiply", a, zero), f],
+                       {"auto_broadcast": "numpy"})
+    differ = ctx.binary("NotEqual", ctx.binary("Less", f, zero), ctx.binary("Less", b, zero))
+    fix = ctx.binary("LogicalAnd", ctx.binary("NotEqual", f, zero), differ)
+    m = ctx.op1("Select", [fix, ctx.binary("Add", f, b), f], {"auto_broadcast": "numpy"})
+    # a zero result takes the divisor's sign
+    signed_zero = ctx.binary("Multiply", ctx.op1("Sign", [b]), zero)
+    return ctx.op1("Select", [ctx.binary("Equal", m, zero), signed_zero, m], {"auto_broadcast": "numpy"})
 
 
 def _variadic(ov_type):
@@ -126,11 +148,29 @@ for _onnx, _ov in (("BitwiseAnd", "BitwiseAnd"), ("BitwiseOr", "BitwiseOr"), ("B
 onnx_op("BitwiseNot", since=18)(_unary("BitwiseNot", version="opset13"))
 
 
+_BITS = {"u8": 8, "i8": 8, "u16": 16, "i16": 16, "u32": 32, "i32": 32, "u64": 64, "i64": 64}
+
+
 @onnx_op("BitShift", since=11)
 def bit_shift(ctx, node):
     d = node.attr_required("direction")
     ov_type = {"LEFT": "BitwiseLeftShift", "RIGHT": "BitwiseRightShift"}.get(d)
     if ov_type is None:
         raise IrconvError("%s: unknown direction '%s'" % (node.describe(), d))
-    return ctx.op1(ov_type, [node.input_required(0), node.input_required(1)], {"auto_broadcast": "numpy"},
-                   version="opset15")
+    x, s = node.input_required(0), node.input_required(1)
+    et = ctx.et(x)
+    bits = _BITS.get(et)
+    sv = ctx.value(s)
+    if bits is None or (sv is not None and ((sv >= 0) & (sv < bits)).all()):
+        return ctx.op1(ov_type, [x, s], {"auto_broadcast": "numpy"}, version="opset15")
+    # A shift that is negative or >= the bit width shifts every bit out: 0, or for a right shift
+    # of a signed value its sign fill (-1 / 0), which is a shift by width - 1.
+    signed = et.startswith("i")
+    zero, top = ctx.const(0, s), ctx.const(bits - 1, s)
+    oor = ctx.binary("LogicalOr", ctx.binary("Less", s, zero), ctx.binary("Greater", s, top))
+    if d == "RIGHT" and signed:
+        s = ctx.op1("Select", [oor, top, s], {"auto_broadcast": "numpy"})
+        return ctx.op1(ov_type, [x, s], {"auto_broadcast": "numpy"}, version="opset15")
+    s = ctx.op1("Select", [oor, zero, s], {"auto_broadcast": "numpy"})
+    y = ctx.op1(ov_type, [x, s], {"auto_broadcast": "numpy"}, version="opset15")
+    return ctx.op1("Select", [oor, ctx.const(0, x), y], {"auto_broadcast": "numpy"})

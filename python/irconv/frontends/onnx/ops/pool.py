@@ -32,14 +32,33 @@ def max_pool(ctx, node):
     x = node.input_required(0)
     kernel, strides, dilations, pb, pe = _pool_params(ctx, node, x)
     rounding = _rounding(node)
-    if node.output_used(1) and node.attr("storage_order", 0) == 1:
-        raise IrconvError("%s: Indices output with storage_order=1 (column-major) is not supported"
-                          % node.describe())
     attrs = {"strides": strides, "dilations": dilations, "pads_begin": pb, "pads_end": pe,
              "kernel": kernel, "rounding_type": rounding, "auto_pad": auto_pad_of(node),
              "index_element_type": "i64", "axis": 0}
     n = ctx.op("MaxPool", [x], attrs, version="opset14" if rounding == "ceil_torch" else "opset8")
-    return [n.output(0), n.output(1)]
+    idx = n.output(1)
+    if node.output_used(1) and node.attr("storage_order", 0) == 1:
+        idx = _column_major(ctx, x, idx, len(kernel))
+    return [n.output(0), idx]
+
+
+def _column_major(ctx, x, idx, n):
+    """Row-major flat indices (over N, C and the n spatial dims) -> the spatial part in
+    column-major order: base + c0 + d0 * (c1 + d1 * (c2 + ...)), base = (n * C + c) * prod(d)."""
+    dims = ctx.op1("Slice", [ctx.shape_of(x), ctx.i64([2]), ctx.i64([2 + n]), ctx.i64([1])], version="opset8")
+    size = ctx.op1("ReduceProd", [dims, ctx.i64([0])], {"keep_dims": False})
+    pos = ctx.op1("FloorMod", [idx, size], {"auto_broadcast": "numpy"})
+    base = ctx.binary("Subtract", idx, pos)
+    coords = []
+    for i in reversed(range(n)):
+        d = ctx.gather(dims, i)
+        coords.append(ctx.op1("FloorMod", [pos, d], {"auto_broadcast": "numpy"}))
+        pos = ctx.op1("Divide", [pos, d], {"auto_broadcast": "numpy", "m_pythondiv": True})
+    coords.reverse()                                   # c0 .. c_{n-1}
+    acc = coords[n - 1]
+    for i in range(n - 2, -1, -1):
+        acc = ctx.binary("Add", coords[i], ctx.binary("Multiply", ctx.gather(dims, i), acc))
+    return ctx.binary("Add", base, acc)
 
 
 def _out_size(in_size, k, s, d, pb, pe, ceil):
@@ -157,25 +176,32 @@ def max_unpool(ctx, node):
     pads = node.attr("pads") or [0] * (2 * n)
     xs = ctx.shape(x)
     idx = ctx.convert(idx, "i64")
-    if out_shape is not None:
-        # flat indices into the given output shape (what ONNX Runtime does; the ONNX reference
-        # re-maps them from the default output shape)
-        shape = ctx.convert(out_shape, "i64")
+    # the indices are flat positions in the default output shape (the pooled input's shape):
+    # scatter there; an explicit output_shape then extends it with zeros at the end of each dim
+    # (as the ONNX reference does)
+    if xs is not None and all(d >= 0 for d in xs):
+        sp = [(xs[2 + i] - 1) * strides[i] + kernel[i] - pads[i] - pads[n + i] for i in range(n)]
+        shape = ctx.i64(xs[:2] + sp)
     else:
-        if xs is not None and all(d >= 0 for d in xs):
-            sp = [(xs[2 + i] - 1) * strides[i] + kernel[i] - pads[i] - pads[n + i] for i in range(n)]
-            shape = ctx.i64(xs[:2] + sp)
-        else:
-            sh = ctx.shape_of(x)
-            sp = ctx.op1("Slice", [sh, ctx.i64([2]), ctx.i64([2 + n]), ctx.i64([1])], version="opset8")
-            sp = ctx.binary("Multiply", ctx.binary("Subtract", sp, ctx.i64([1])), ctx.i64(strides))
-            sp = ctx.binary("Add", sp, ctx.i64([kernel[i] - pads[i] - pads[n + i] for i in range(n)]))
-            nc = ctx.op1("Slice", [sh, ctx.i64([0]), ctx.i64([2]), ctx.i64([1])], version="opset8")
-            shape = ctx.concat([nc, sp], 0)
+        sh = ctx.shape_of(x)
+        sp = ctx.op1("Slice", [sh, ctx.i64([2]), ctx.i64([2 + n]), ctx.i64([1])], version="opset8")
+        sp = ctx.binary("Multiply", ctx.binary("Subtract", sp, ctx.i64([1])), ctx.i64(strides))
+        sp = ctx.binary("Add", sp, ctx.i64([kernel[i] - pads[i] - pads[n + i] for i in range(n)]))
+        nc = ctx.op1("Slice", [sh, ctx.i64([0]), ctx.i64([2]), ctx.i64([1])], version="opset8")
+        shape = ctx.concat([nc, sp], 0)
     total = ctx.op1("ReduceProd", [shape, ctx.i64([0])], {"keep_dims": True})
     zeros = ctx.op1("Broadcast", [ctx.const(0, x), total], {"mode": "numpy"}, version="opset3")
     flat = ctx.op1("ScatterElementsUpdate",
                    [zeros, ctx.reshape(idx, [-1]), ctx.reshape(x, [-1]),
                     ctx.const(np.array(0, np.int64))], {"reduction": "none", "use_init_val": True},
                    version="opset12")
-    return ctx.reshape(flat, shape)
+    y = ctx.reshape(flat, shape)
+    if out_shape is None:
+        return y
+    out_shape = ctx.convert(out_shape, "i64")
+    sv, ov_ = ctx.value(shape), ctx.value(out_shape)
+    if sv is not None and ov_ is not None and np.array_equal(sv.reshape(-1), ov_.reshape(-1)):
+        return y
+    extra = ctx.binary("Subtract", out_shape, shape)
+    zeros = ctx.binary("Multiply", extra, ctx.i64(0))
+    return ctx.op1("Pad", [y, zeros, extra, ctx.const(0, x)], {"pad_mode": "constant"}, version="opset12")

@@ -43,7 +43,29 @@ def reduce_axes(ctx, node, x, axes_input: bool):
 
 
 def _reduce(ctx, node, ov_type, x, axes, keep, version=""):
+    if not keep and ctx.value(axes) is None:
+        r, ash = ctx.rank(x), ctx.shape(axes)
+        if r is not None and ash is not None and len(ash) == 1 and ash[0] >= 0:
+            # axes known only at run time: without keep_dims the output rank would be dynamic
+            # (refused by the CPU plugin); keep the dims, then drop them with a static-length Reshape
+            y = ctx.op1(ov_type, [x, axes], {"keep_dims": True}, version=version)
+            return drop_axes(ctx, y, axes, r, ash[0])
     return ctx.op1(ov_type, [x, axes], {"keep_dims": bool(keep)}, version=version)
+
+
+def drop_axes(ctx, y, axes, r: int, k: int):
+    """Reshapes y (rank r, size-1 dims at the k run-time `axes`) to rank r - k."""
+    if k >= r:
+        return ctx.reshape(y, np.zeros((0,), np.int64))
+    axes = ctx.op1("Select", [ctx.binary("Less", axes, ctx.i64(0)), ctx.binary("Add", axes, ctx.i64(r)), axes],
+                   {"auto_broadcast": "numpy"})
+    mask = ctx.op1("ScatterElementsUpdate", [ctx.i64(np.zeros(r, np.int64)), axes,
+                                             ctx.i64(np.ones(k, np.int64)), ctx.i64(0)], version="opset3")
+    # positions not reduced, in order: the r - k smallest of mask * r + position
+    keys = ctx.binary("Add", ctx.binary("Multiply", mask, ctx.i64(r)), ctx.i64(np.arange(r, dtype=np.int64)))
+    topk = ctx.op("TopK", [keys, ctx.const(np.array(r - k, np.int64))],
+                  {"axis": 0, "mode": "min", "sort": "value", "index_element_type": "i64"}, version="opset11")
+    return ctx.reshape(y, ctx.gather(ctx.shape_of(y), topk.output(1)))
 
 
 def _make(kind, axes_input_since):
@@ -63,6 +85,13 @@ def _make(kind, axes_input_since):
             # max/min of booleans (the CPU plugin has no boolean ReduceMax nor ReduceLogicalOr)
             y = _reduce(ctx, node, kind, ctx.convert(x, "u8"), axes, keep)
             return ctx.convert(y, "boolean")
+        if kind in ("ReduceMax", "ReduceMin") and ctx.et(x) in ("f16", "bf16", "f32", "f64") \
+                and 0 in (ctx.shape(x) or ()):
+            # x has no elements, so every output element reduces an empty set: ONNX gives -inf
+            # (Max) / +inf (Min); OpenVINO's kernels start from the finite lowest / highest value
+            y = _reduce(ctx, node, kind, x, axes, keep)
+            inf = ctx.const(-np.inf if kind == "ReduceMax" else np.inf, y)
+            return ctx.op1("Broadcast", [inf, ctx.shape_of(y)], {"mode": "numpy"}, version="opset3")
         if kind in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"):
             return _reduce(ctx, node, kind, x, axes, keep)
         if kind in ("ReduceL1", "ReduceL2"):

@@ -199,6 +199,201 @@ def resize_static(ctx, node, x, axes: List[int], in_sizes: List[int], out_sizes:
     return y
 
 
+# ---------------------------------------------------------------- run-time weights (ONNX reference maths)
+def _f32(ctx, v):
+    return ctx.const(np.float32(v))
+
+
+def _sel(ctx, c, a, b):
+    return ctx.op1("Select", [c, a, b], {"auto_broadcast": "numpy"})
+
+
+def _cubic_graph(ctx, t, a):
+    """ONNX's cubic kernel of |t| (0 beyond 2), element-wise on an f32 tensor."""
+    t = ctx.op1("Abs", [t])
+    t2 = ctx.binary("Multiply", t, t)
+    t3 = ctx.binary("Multiply", t2, t)
+    near = ctx.binary("Add", ctx.binary("Subtract", ctx.binary("Multiply", t3, _f32(ctx, a + 2)),
+                                        ctx.binary("Multiply", t2, _f32(ctx, a + 3))), _f32(ctx, 1.0))
+    far = ctx.binary("Add", ctx.binary("Subtract", ctx.binary("Multiply", t3, _f32(ctx, a)),
+                                       ctx.binary("Multiply", t2, _f32(ctx, 5 * a))),
+                     ctx.binary("Subtract", ctx.binary("Multiply", t, _f32(ctx, 8 * a)), _f32(ctx, 4 * a)))
+    out = _sel(ctx, ctx.binary("LessEqual", t, _f32(ctx, 1.0)), near,
+               _sel(ctx, ctx.binary("Less", t, _f32(ctx, 2.0)), far, _f32(ctx, 0.0)))
+    return out
+
+
+def _axis_plan(ctx, mode, ctm, nearest_mode, cubic_a, exclude_outside, antialias, in_len, scale, out_int,
+               roi):
+    """One axis of ONNX's reference Resize with run-time scale / sizes / roi: returns (weights
+    [out, in] f32 or None, gather indices [out] i64 or None (nearest), extrapolation mask [out]
+    or None). in_len / out_int: i64 scalars; scale: f32 scalar; roi: (start, end) f32 scalars."""
+    L = ctx.convert(in_len, "f32")
+    out_f = ctx.binary("Multiply", scale, L)                        # fractional output length
+    y = ctx.convert(ctx.op1("Range", [ctx.i64(0), out_int, ctx.i64(1)], {"output_type": "i64"},
+                            version="opset4"), "f32")
+    one, half = _f32(ctx, 1.0), _f32(ctx, 0.5)
+    out_is_1 = ctx.binary("Equal", out_f, one)
+    hp = ctx.binary("Subtract", ctx.binary("Divide", ctx.binary("Add", y, half), scale), half)
+    extrap = None
+    if ctm == "half_pixel":
+        x = hp
+    elif ctm == "asymmetric":
+        x = ctx.binary("Divide", y, scale)
+    elif ctm == "pytorch_half_pixel":
+        x = _sel(ctx, out_is_1, _f32(ctx, -0.5), hp)
+    elif ctm == "align_corners":
+        x = _sel(ctx, out_is_1, _f32(ctx, 0.0),
+                 ctx.binary("Divide", ctx.binary("Multiply", y, ctx.binary("Subtract", L, one)),
+                            ctx.binary("Subtract", out_f, one)))
+    elif ctm == "half_pixel_symmetric":
+        adj = ctx.binary("Divide", ctx.convert(out_int, "f32"), out_f)
+        offset = ctx.binary("Multiply", ctx.binary("Multiply", L, half), ctx.binary("Subtract", one, adj))
+        x = ctx.binary("Add", offset, hp)
+    elif ctm == "tf_crop_and_resize":
+        r0, r1 = roi
+        span = ctx.binary("Multiply", ctx.binary("Subtract", r1, r0), ctx.binary("Subtract", L, one))
+        x = _sel(ctx, out_is_1, ctx.binary("Multiply", span, half),
+                 ctx.binary("Divide", ctx.binary("Multiply", y, span), ctx.binary("Subtract", out_f, one)))
+        x = ctx.binary("Add", x, ctx.binary("Multiply", r0, ctx.binary("Subtract", L, one)))
+        extrap = ctx.binary("LogicalOr", ctx.binary("Less", x, _f32(ctx, 0.0)),
+                            ctx.binary("Greater", x, ctx.binary("Subtract", L, one)))
+    else:
+        raise IrconvError("unknown coordinate_transformation_mode '%s'" % ctm)
+    xf = ctx.op1("Floor", [x])
+    is_int = ctx.binary("Equal", x, xf)
+    ratio = _sel(ctx, is_int, one, ctx.binary("Subtract", x, xf))   # in (0, 1]: prefer the left pixel
+    # taps: T of them (even), the first at floor(x) - T/2 (+1 unless x is an integer)
+    if mode == "nearest":
+        if nearest_mode == "round_prefer_floor":
+            right = ctx.binary("Greater", ratio, half)
+        elif nearest_mode == "round_prefer_ceil":
+            right = ctx.binary("GreaterEqual", ratio, half)
+        elif nearest_mode == "floor":
+            right = ctx.binary("Equal", ratio, one)     # an integer x is the right tap of [x-1, x]
+        elif nearest_mode == "ceil":
+            right = ctx.const(np.array(True))
+        else:
+            raise IrconvError("nearest_mode '%s' is not defined for this coordinate mode" % nearest_mode)
+        right = ctx.binary("LogicalOr", right, is_int)
+        first = ctx.binary("Add", ctx.convert(xf, "i64"), _sel(ctx, is_int, ctx.i64(-1), ctx.i64(0)))
+        idx = ctx.binary("Add", first, ctx.convert(right, "i64"))
+        idx = ctx.binary("Minimum", ctx.binary("Maximum", idx, ctx.i64(0)), ctx.binary("Subtract", in_len, ctx.i64(1)))
+        return None, idx, extrap
+    r = ctx.unsqueeze(ratio, [1])                                     # [out, 1]
+    if not antialias:
+        taps = 2 if mode == "linear" else 4
+        k = ctx.const(np.arange(taps, dtype=np.float32))
+        if mode == "linear":
+            # [1 - ratio, ratio] = 1 - |k - ratio|
+            coef = ctx.binary("Subtract", one, ctx.op1("Abs", [ctx.binary("Subtract", k, r)]))
+        else:
+            # [K(ratio + 1), K(ratio), K(1 - ratio), K(2 - ratio)] = K(k - 1 - ratio)
+            coef = _cubic_graph(ctx, ctx.binary("Subtract", ctx.binary("Subtract", k, one), r), cubic_a)
+        t_count = ctx.i64(taps)
+        k_i = ctx.i64(np.arange(taps, dtype=np.int64))
+    else:
+        sc = ctx.binary("Minimum", scale, one)
+        support = 1.0 if mode == "linear" else 2.0
+        start = ctx.binary("Add", ctx.op1("Floor", [ctx.binary("Divide", _f32(ctx, -support), sc)]), one)
+        t_count = ctx.convert(ctx.binary("Subtract", _f32(ctx, 2.0), ctx.binary("Multiply", start, _f32(ctx, 2.0))),
+                              "i64")
+        k_i = ctx.op1("Range", [ctx.i64(0), t_count, ctx.i64(1)], {"output_type": "i64"}, version="opset4")
+        pos = ctx.binary("Add", start, ctx.convert(k_i, "f32"))      # tap offsets start .. 1 - start
+        args = ctx.binary("Multiply", ctx.binary("Subtract", pos, r), sc)
+        if mode == "linear":
+            coef = ctx.op1("Clamp", [ctx.binary("Subtract", one, ctx.op1("Abs", [args]))], {"min": 0.0, "max": 1.0})
+        else:
+            coef = _cubic_graph(ctx, args, cubic_a)
+        coef = ctx.binary("Divide", coef, ctx.op1("ReduceSum", [coef, ctx.i64([1])], {"keep_dims": True}))
+    half_t = ctx.op1("Divide", [t_count, ctx.i64(2)], {"auto_broadcast": "numpy", "m_pythondiv": True})
+    first = ctx.binary("Subtract", ctx.binary("Add", ctx.convert(xf, "i64"),
+                                               _sel(ctx, is_int, ctx.i64(0), ctx.i64(1))), half_t)
+    idx = ctx.binary("Add", ctx.unsqueeze(first, [1]), k_i)           # [out, T]
+    if exclude_outside:
+        inside = ctx.binary("LogicalAnd", ctx.binary("GreaterEqual", idx, ctx.i64(0)), ctx.binary("Less", idx, in_len))
+        coef = _sel(ctx, inside, coef, _f32(ctx, 0.0))
+        total = ctx.op1("ReduceSum", [coef, ctx.i64([1])], {"keep_dims": True})
+        coef = ctx.binary("Divide", coef, _sel(ctx, ctx.binary("Equal", total, _f32(ctx, 0.0)), one, total))
+    idx = ctx.binary("Minimum", ctx.binary("Maximum", idx, ctx.i64(0)), ctx.binary("Subtract", in_len, ctx.i64(1)))
+    hot = ctx.op1("OneHot", [idx, in_len, one, _f32(ctx, 0.0)], {"axis": -1})          # [out, T, in]
+    w = ctx.op1("ReduceSum", [ctx.binary("Multiply", hot, ctx.unsqueeze(coef, [2])), ctx.i64([1])],
+                {"keep_dims": False})                                                  # [out, in]
+    return w, None, extrap
+
+
+def _apply_axis_weights(ctx, x, w, axis: int, rank: int):
+    """y[.., o, ..] = sum_i w[o, i] x[.., i, ..] along axis (w: f32 Output [out, in])."""
+    if axis == rank - 1:
+        return ctx.op1("MatMul", [x, w], {"transpose_a": False, "transpose_b": True})
+    if axis == rank - 2:
+        return ctx.op1("MatMul", [w, x], {"transpose_a": False, "transpose_b": False})
+    perm = [i for i in range(rank) if i != axis] + [axis]
+    inv = list(np.argsort(perm))
+    y = ctx.op1("MatMul", [ctx.op1("Transpose", [x, ctx.i64(perm)]), w], {"transpose_a": False, "transpose_b": True})
+    return ctx.op1("Transpose", [y, ctx.i64(inv)])
+
+
+def resize_runtime(ctx, node, x, axes: List[int], scales, sizes, roi, mode, ctm, nearest_mode, cubic_a,
+                   exclude_outside, antialias, keep_policy, extrapolation):
+    """Resize as ONNX's reference defines it, with scales / sizes / roi (and input dims) known only
+    at run time: per resized axis a weight matrix (or gather indices for nearest) built in the graph."""
+    rank = ctx.rank(x)
+    et = ctx.et(x)
+    if mode != "nearest" and et not in FLOAT_ETS:
+        raise IrconvError("%s: %s resize of %s data is not supported" % (node.describe(), mode, et))
+    n = len(axes)
+    shape = ctx.shape_of(x)
+    in_lens = [ctx.gather(shape, a) for a in axes]
+    if sizes is not None:
+        sz = ctx.convert(sizes, "i64")
+        sz_f = ctx.convert(sz, "f32")
+        ratios = [ctx.binary("Divide", ctx.gather(sz_f, i), ctx.convert(in_lens[i], "f32")) for i in range(n)]
+        if keep_policy in ("not_larger", "not_smaller"):
+            allr = ctx.concat([ctx.unsqueeze(r_, [0]) for r_ in ratios], 0)
+            common = ctx.op1("ReduceMin" if keep_policy == "not_larger" else "ReduceMax", [allr, ctx.i64([0])],
+                             {"keep_dims": False})
+            scales_l = [common] * n
+            outs = [ctx.convert(ctx.op1("Floor", [ctx.binary("Add", ctx.binary(
+                "Multiply", common, ctx.convert(in_lens[i], "f32")), _f32(ctx, 0.5))]), "i64") for i in range(n)]
+        else:
+            scales_l = ratios
+            outs = [ctx.gather(sz, i) for i in range(n)]
+    else:
+        sc = ctx.convert(scales, "f32")
+        scales_l = [ctx.gather(sc, i) for i in range(n)]
+        outs = [ctx.convert(ctx.op1("Floor", [ctx.binary("Multiply", scales_l[i], ctx.convert(in_lens[i], "f32"))]),
+                            "i64") for i in range(n)]
+    rois = [None] * n
+    if ctm == "tf_crop_and_resize":
+        if roi is None:
+            raise IrconvError("%s: tf_crop_and_resize needs the roi input" % node.describe())
+        rv = ctx.convert(roi, "f32")
+        nr = (ctx.shape(roi) or [0])[0] // 2
+        if nr == rank:
+            rois = [(ctx.gather(rv, a), ctx.gather(rv, rank + a)) for a in axes]
+        elif nr == n:
+            rois = [(ctx.gather(rv, i), ctx.gather(rv, n + i)) for i in range(n)]
+        else:
+            raise IrconvError("%s: roi must have 2 * %d values" % (node.describe(), n))
+    y = x if mode == "nearest" else ctx.convert(x, "f32")
+    masks = []
+    for i, ax in enumerate(axes):
+        w, idx, extrap = _axis_plan(ctx, mode, ctm, nearest_mode, cubic_a, exclude_outside, antialias,
+                                    in_lens[i], scales_l[i], outs[i], rois[i])
+        y = ctx.gather(y, idx, ax) if idx is not None else _apply_axis_weights(ctx, y, w, ax, rank)
+        if extrap is not None:
+            target = [1] * rank
+            target[ax] = -1
+            masks.append(ctx.reshape(extrap, target))
+    if masks:
+        m = masks[0]
+        for other in masks[1:]:
+            m = ctx.binary("LogicalOr", m, other)
+        y = _sel(ctx, m, ctx.const(extrapolation, y), y)
+    return ctx.convert(y, et)
+
+
 def _interpolate(ctx, x, target, calc_mode, axes, mode, ctm, nearest_mode, cubic_a, antialias=False):
     attrs = {"mode": {"linear": "linear_onnx"}.get(mode, mode), "shape_calculation_mode": calc_mode,
              "coordinate_transformation_mode": ctm, "nearest_mode": nearest_mode,
@@ -275,6 +470,16 @@ def _resize(ctx, node, x, scales, sizes, roi, axes_attr: Optional[List[int]], mo
         return _interpolate(ctx, x, target, "sizes" if sizes is not None else "scales", p_axes,
                             "bilinear_pillow" if mode == "linear" else "bicubic_pillow", "half_pixel",
                             nearest_mode, cubic_a)
+    align_frac = ctm == "align_corners" and mode != "nearest" and scales is not None and (
+        static is None or any(float(np.float32(s_) * np.float32(n_)) != o_ for n_, o_, s_ in zip(*static)))
+    if (needs_static and static is None) or align_frac:
+        # scales / sizes / roi known only at run time (or align_corners with a fractional output
+        # length, which Interpolate rounds): weights built in the graph from ONNX's definition
+        if axes is None:
+            raise IrconvError("%s: mode=%s coordinate_transformation_mode=%s needs a known input rank"
+                              % (node.describe(), mode, ctm))
+        return resize_runtime(ctx, node, x, axes, scales, sizes, roi, mode, ctm, nearest_mode, cubic_a,
+                              exclude_outside, antialias, keep_policy, extrapolation)
     if needs_static:
         if static is None:
             raise IrconvError("%s: mode=%s coordinate_transformation_mode=%s antialias=%d exclude_outside=%d "

@@ -1,13 +1,13 @@
 """Shape and data-movement ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split,
-Slice, Gather, Expand, Tile, Pad, Shape, Size, ConstantOfShape, Range, Where, Cast, CastLike,
-Compress."""
+Slice, Gather, Expand, Tile, Pad, Shape, Size, ConstantOfShape, Range, Where, Compress (Cast and
+CastLike: cast.py)."""
 from __future__ import annotations
 
 import numpy as np
 
 from irconv.errors import IrconvError
 
-from ..loader import ET_TO_NP, RawConst, StringConst, et_of_onnx
+from ..loader import ET_TO_NP, RawConst, StringConst
 from ..registry import UseFunction, onnx_op
 
 BIG = 2 ** 62
@@ -95,7 +95,37 @@ def unsqueeze(ctx, node):
     axes = _axes_attr_or_input(ctx, node, 13)
     if axes is None:
         raise IrconvError("%s: axes are required" % node.describe())
+    if ctx.value(axes) is None:
+        y = _unsqueeze_runtime_axes(ctx, x, axes)
+        if y is not None:
+            return y
     return ctx.op1("Unsqueeze", [x, axes])
+
+
+def _unsqueeze_runtime_axes(ctx, x, axes):
+    """Unsqueeze by axes known only at run time, as a Reshape whose target has a static length
+    (an Unsqueeze with unknown axes has a dynamic output rank, which the CPU plugin refuses):
+    out[j] = 1 where j is an axis, else the next input dim."""
+    r, ash = ctx.rank(x), ctx.shape(axes)
+    if r is None or ash is None or len(ash) > 1 or any(d < 0 for d in ash):
+        return None
+    k = ash[0] if ash else 1
+    out_rank = r + k
+    axes = ctx.reshape(axes, [k])
+    axes = ctx.op1("Select", [ctx.binary("Less", axes, ctx.i64(0)), ctx.binary("Add", axes, ctx.i64(out_rank)),
+                              axes], {"auto_broadcast": "numpy"})
+    zeros = ctx.i64(np.zeros(out_rank, np.int64))
+    mask = ctx.op1("ScatterElementsUpdate", [zeros, axes, ctx.i64(np.ones(k, np.int64)), ctx.i64(0)],
+                   version="opset3")                                      # 1 at the new axes
+    keep = ctx.binary("Subtract", ctx.i64(1), mask)
+    src = ctx.binary("Maximum", ctx.binary("Subtract", ctx.op1("CumSum", [keep, ctx.i64(0)]), ctx.i64(1)),
+                     ctx.i64(0))                                          # input dim feeding out[j]
+    if r == 0:
+        target = ctx.i64(np.ones(out_rank, np.int64))
+    else:
+        dims = ctx.gather(ctx.shape_of(x), src)
+        target = ctx.op1("Select", [ctx.convert(mask, "boolean"), ctx.i64(1), dims], {"auto_broadcast": "numpy"})
+    return ctx.reshape(x, target)
 
 
 # ---------------------------------------------------------------- Transpose / Concat / Split
@@ -200,14 +230,46 @@ def expand(ctx, node):
 @onnx_op("Tile", since=6)
 def tile(ctx, node):
     x, reps = node.input_required(0), as_i64(ctx, node.input_required(1))
-    return ctx.op1("Tile", [x, reps])
+    r = ctx.rank(x)
+    if ctx.value(reps) is not None or r is None or r == 0:
+        return ctx.op1("Tile", [x, reps])
+    # Repeats known only at run time: OpenVINO's CPU Tile reads them wrongly (garbage output),
+    # so tile by broadcasting: x [d0..dn] -> [1,d0,1,d1,..] -> [r0,d0,r1,d1,..] -> [r0*d0,..]
+    shp = ctx.shape_of(x)
+    x2 = ctx.unsqueeze(x, list(range(0, 2 * r, 2)))
+    pairs = ctx.concat([ctx.unsqueeze(reps, [1]), ctx.unsqueeze(shp, [1])], 1)    # [r, 2]
+    big = ctx.op1("Broadcast", [x2, ctx.reshape(pairs, [2 * r])], {"mode": "numpy"}, version="opset3")
+    return ctx.reshape(big, ctx.binary("Multiply", reps, shp))
 
 
 # ---------------------------------------------------------------- Pad
+def _wrap_gather(ctx, x, ax, b, e):
+    """Axis ax of x wrapped: out[i] = x[(i - b) mod dim], i < dim + b + e (b, e: i64 scalars or
+    ints, any sign: negative pads crop)."""
+    dim = ctx.gather(ctx.shape_of(x), ax)
+    b = ctx.i64(b) if isinstance(b, int) else b
+    e = ctx.i64(e) if isinstance(e, int) else e
+    n = ctx.binary("Add", ctx.binary("Add", dim, b), e)
+    i = ctx.op1("Range", [ctx.i64(0), n, ctx.i64(1)], {"output_type": "i64"}, version="opset4")
+    src = ctx.op1("FloorMod", [ctx.binary("Subtract", i, b), dim], {"auto_broadcast": "numpy"})
+    return ctx.gather(x, src, ax)
+
+
+def _wrap_pad_runtime(ctx, x, begin, end, r):
+    for ax in range(r):
+        x = _wrap_gather(ctx, x, ax, ctx.gather(begin, ax), ctx.gather(end, ax))
+    return x
+
+
 def _wrap_pad(ctx, x, begin, end):
+    xs = ctx.shape(x)
     for ax, (b, e) in enumerate(zip(begin, end)):
-        if b < 0 or e < 0:
-            raise IrconvError("negative pads are not supported with mode 'wrap'")
+        if b == 0 and e == 0:
+            continue
+        dim = xs[ax] if xs is not None else -1
+        if b < 0 or e < 0 or dim < 0 or b > dim or e > dim:
+            x = _wrap_gather(ctx, x, ax, int(b), int(e))
+            continue
         parts = []
         if b:
             parts.append(ctx.op1("Slice", [x, ctx.i64([-b]), ctx.i64([BIG]), ctx.i64([1]), ctx.i64([ax])],
@@ -242,8 +304,6 @@ def _pad(ctx, node, x, pads, value, mode, axes):
             return _wrap_pad(ctx, x, begin.tolist(), end.tolist())
         begin, end = ctx.i64(begin), ctx.i64(end)
     else:
-        if ov_mode == "wrap":
-            raise IrconvError("%s: mode 'wrap' needs constant pads" % node.describe())
         halves = ctx.op("Split", [pads, ctx.const(np.array(0, np.int64))], {"num_splits": 2})
         begin, end = halves.output(0), halves.output(1)
         if axes is not None:
@@ -254,6 +314,10 @@ def _pad(ctx, node, x, pads, value, mode, axes):
             zero = ctx.const(np.array(0, np.int64))
             begin = ctx.op1("ScatterUpdate", [zeros, ax, begin, zero], version="opset3")
             end = ctx.op1("ScatterUpdate", [zeros, ax, end, zero], version="opset3")
+        if ov_mode == "wrap":
+            if r is None:
+                raise IrconvError("%s: mode 'wrap' with run-time pads needs a known input rank" % node.describe())
+            return _wrap_pad_runtime(ctx, x, begin, end, r)
     ins = [x, begin, end]
     if ov_mode == "constant":
         ins.append(ctx.convert_like(value, x) if value is not None else ctx.const(0, x))
@@ -293,8 +357,6 @@ def _pad_runtime_axes(ctx, node, x, pads, axes, value, mode):
     r = ctx.rank(x)
     if r is None:
         raise IrconvError("%s: padding selected axes needs a known input rank" % node.describe())
-    if mode == "wrap":
-        raise IrconvError("%s: mode 'wrap' needs constant pads and axes" % node.describe())
     rank = ctx.i64(r)
     neg = ctx.binary("Less", axes, ctx.i64(0))
     axes = ctx.op1("Select", [neg, ctx.binary("Add", axes, rank), axes], {"auto_broadcast": "numpy"})
@@ -303,6 +365,8 @@ def _pad_runtime_axes(ctx, node, x, pads, axes, value, mode):
     zero = ctx.const(np.array(0, np.int64))
     begin = ctx.op1("ScatterUpdate", [zeros, axes, halves.output(0), zero], version="opset3")
     end = ctx.op1("ScatterUpdate", [zeros, axes, halves.output(1), zero], version="opset3")
+    if mode == "wrap":
+        return _wrap_pad_runtime(ctx, x, begin, end, r)
     ins = [x, begin, end]
     if mode == "constant":
         ins.append(ctx.convert_like(value, x) if value is not None else ctx.const(0, x))
@@ -351,30 +415,6 @@ def where(ctx, node):
     c, a, b = node.input_required(0), node.input_required(1), node.input_required(2)
     c = ctx.convert(c, "boolean")
     return ctx.op1("Select", [c, a, b], {"auto_broadcast": "numpy"})
-
-
-def cast_to(ctx, node, x, et):
-    if et == "string":
-        raise IrconvError("%s: casting to string is not supported" % node.describe())
-    if ctx.et(x) == et:
-        return x
-    return ctx.op1("Convert", [x], {"destination_type": et})
-
-
-@onnx_op("Cast")
-def cast(ctx, node):
-    x = node.input_required(0)
-    to = node.attr_required("to")
-    if isinstance(to, str):  # opset 1-5 used type names
-        import onnx
-        to = getattr(onnx.TensorProto, to.upper())
-    return cast_to(ctx, node, x, et_of_onnx(to, node.describe()))
-
-
-@onnx_op("CastLike", since=15)
-def cast_like(ctx, node):
-    x, like = node.input_required(0), node.input_required(1)
-    return cast_to(ctx, node, x, ctx.et(like))
 
 
 @onnx_op("Compress", since=9)
