@@ -64,7 +64,6 @@ def convert(path: str, options: Optional[dict] = None):
     params = _make_inputs(ctx, decls, specs, proto_path)
 
     produced: "OrderedDict[str, None]" = OrderedDict()   # blob -> last produced (for net outputs)
-    consumed_after = {}
     for layer in net.layers:
         if layer.type in INPUT_TYPES or (layer.type in DATA_TYPES and all(t in params for t in layer.tops)):
             for t in layer.tops:
@@ -72,7 +71,6 @@ def convert(path: str, options: Optional[dict] = None):
                 produced[t] = None
             continue
         for b in layer.bottoms:
-            consumed_after[b] = True
             produced.pop(b, None)
         if layer.type in _SKIP_TYPES:
             continue

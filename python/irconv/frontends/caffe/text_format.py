@@ -83,9 +83,8 @@ class Message:
     def _to_int(self, v, name: str) -> int:
         s = self._scalar(v, name, "an integer")
         if s.kind == "num":
-            t = s.text.rstrip("uUlL")
             try:
-                return int(t, 0) if not re.search(r"[.eE]", t) or t.lower().startswith(("0x", "-0x")) else _integral(t)
+                return _parse_int(s.text.rstrip("uUlL"))
             except ValueError:
                 pass
         raise self._err(v, name, "an integer")
@@ -188,11 +187,22 @@ class Message:
         return "Message(%s)" % ", ".join(self.names())
 
 
-def _integral(t: str) -> int:
-    f = float(t)
-    if f != int(f):
-        raise ValueError(t)
-    return int(f)
+def _parse_int(t: str) -> int:
+    """Text-format integers: decimal, 0x hex, 0-prefixed octal; integral floats (1.0, 1e3) too."""
+    neg = t.startswith("-")
+    b = t[1:] if neg else t
+    if b[:2].lower() == "0x":
+        v = int(b, 16)
+    elif len(b) > 1 and b[0] == "0" and b.isdigit():
+        v = int(b, 8)
+    elif b.isdigit():
+        v = int(b)
+    else:
+        f = float(b)
+        if f != int(f):
+            raise ValueError(t)
+        v = int(f)
+    return -v if neg else v
 
 
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
