@@ -60,6 +60,12 @@ class KaldiWriter:
             return self.raw(b"\x04" + struct.pack("<i", len(v)) + np.asarray(v, "<i4").tobytes())
         return self._text("[ " + "".join("%d " % x for x in v) + "]\n")
 
+    def int_pair_vector(self, pairs):
+        pairs = [(int(a), int(b)) for a, b in pairs]
+        if self.binary:
+            return self.raw(b"\x04" + struct.pack("<i", len(pairs)) + np.asarray(pairs, "<i4").reshape(-1).tobytes())
+        return self._text("[ " + "".join("%d,%d " % p for p in pairs) + "]\n")
+
     def matrix(self, m, kind="FM"):
         m = np.asarray(m, dtype=np.float64)
         if m.ndim != 2:
@@ -189,6 +195,8 @@ def text_copy(src, dst):
             w.bool(v)
         elif kind == "intvec":
             w.int_vector(v)
+        elif kind == "pairvec":
+            w.int_pair_vector(v)
         elif kind == "matrix":
             w.matrix(v)
         elif kind == "vector":

@@ -83,6 +83,22 @@ class Builder:
                           % (self.path, total, "" if total == 1 else "s", len(missing),
                              "" if len(missing) == 1 else "s", "\n".join(lines)))
 
+    def expand_time_offsets(self, nodes) -> None:
+        """Components that read their input at several frames (TdnnComponent,
+        TimeHeightConvolutionComponent) get the input descriptor Append(Offset(d, o) for o)."""
+        for node in nodes.values():
+            if node.kind != "component":
+                continue
+            f = getattr(spec_of(node.component).fn, "time_offsets", None)
+            if f is None:
+                continue
+            try:
+                offs = f(node.component)
+            except IrconvError as e:
+                raise IrconvError("%s: %s" % (self.path, e)) from None
+            parts = [node.desc.shifted(int(o)) for o in offs]
+            node.desc = parts[0] if len(parts) == 1 else Append(parts)
+
     def _final_component(self, out: Node) -> Optional[Node]:
         d = out.desc
         if isinstance(d, Ref) and not d.offset and not d.fixed:
@@ -268,6 +284,7 @@ class Builder:
             self.remove_output_softmax(outputs)
         nodes = self.reachable(outputs)
         self.check_supported(nodes)
+        self.expand_time_offsets(nodes)
         self.compute_dims(nodes)
         if self.options.get("counts") is not None:
             self.apply_counts(outputs, self.options["counts"])

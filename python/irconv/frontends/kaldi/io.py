@@ -200,8 +200,23 @@ class KaldiReader:
         self._record("intvec", v)
         return v
 
-    def read_pair_ints(self, what: str = "two int32s"):
-        return self.read_int(what), self.read_int(what)
+    def read_int_pair_vector(self, what: str = "a vector of integer pairs") -> np.ndarray:
+        """WriteIntegerPairVector: element size byte, raw int32 count, count pairs -> [n, 2]."""
+        start = self.pos
+        sz = self._size_byte(what)
+        if sz not in (4, -4):
+            raise self.error("expected %s of int32 (element size byte 4), found %s"
+                             % (what, _show(self.view[start:start + 5])), start)
+        self._need(4, what)
+        n = struct.unpack_from("<i", self.data, self.pos)[0]
+        self.pos += 4
+        if n < 0:
+            raise self.error("%s has a negative length %d" % (what, n), start)
+        self._need(8 * n, what)
+        v = np.frombuffer(self.data, dtype="<i4", count=2 * n, offset=self.pos).astype(np.int32).reshape(n, 2)
+        self.pos += 8 * n
+        self._record("pairvec", v)
+        return v
 
     # ---- matrices / vectors ----
     def _dims(self, what: str, n: int):
@@ -388,7 +403,7 @@ class TextReader(KaldiReader):
 
     def _floats(self, toks: List[str], what: str, start: int) -> np.ndarray:
         try:
-            return np.array([float(t) for t in toks], dtype=np.float32)
+            return np.asarray(toks, dtype=np.float32)  # parsed in C: large text matrices stay fast
         except ValueError:
             bad = next(t for t in toks if not _is_float(t))
             raise self.error("%s: expected a number, found %s" % (what, _show(bad.encode("latin-1"))), start) from None
@@ -400,6 +415,15 @@ class TextReader(KaldiReader):
         except ValueError:
             raise self.error("%s: expected integers, found %s" % (what, _show(body[:24].encode("latin-1"))), start) from None
         self._record("intvec", v)
+        return v
+
+    def read_int_pair_vector(self, what: str = "a vector of integer pairs") -> np.ndarray:
+        body, start = self._bracket(what)  # [ 1,2 3,4 ]
+        try:
+            v = np.array([[int(a) for a in t.split(",")] for t in body.split()], dtype=np.int32).reshape(-1, 2)
+        except ValueError:
+            raise self.error("%s: expected pairs like 1,2, found %s" % (what, _show(body[:24].encode("latin-1"))), start) from None
+        self._record("pairvec", v)
         return v
 
     def read_matrix(self, what: str = "a matrix") -> np.ndarray:

@@ -44,6 +44,8 @@ def read_value(r: KaldiReader, vtype: str, what: str):
         return r.read_vector(what)
     if vtype == "intvec":
         return r.read_int_vector(what)
+    if vtype == "ipv":
+        return r.read_int_pair_vector(what)
     if vtype == "ii":
         return r.read_int(what), r.read_int(what)
     if vtype == "ff":
@@ -432,14 +434,6 @@ def load_nnet3(r: KaldiReader, net: Net) -> None:
         except IrconvError as e:
             msg = str(e)
             raise IrconvError(msg if msg.startswith(r.path) else "%s: %s" % (where, msg)) from None
-    for node in net.nodes.values():
-        if node.kind == "component" and node.component.type == "TdnnComponent":
-            # y(t) = W concat_k x(t + o_k) + b: the offsets become part of the input descriptor
-            offs = node.component.get("TimeOffsets")
-            if offs is None or not len(offs):
-                raise IrconvError("%s: %s has no <TimeOffsets>" % (r.path, node.component.describe()))
-            parts = [node.desc.shifted(int(o)) for o in offs]
-            node.desc = parts[0] if len(parts) == 1 else Append(parts)
     if not net.inputs:
         raise IrconvError("%s: the nnet3 config has no input-node" % r.path)
     if not net.outputs:

@@ -52,11 +52,21 @@ def linear_component(ctx, comp, x):
 
 
 # nnet3 TdnnComponent: <TimeOffsets> o_1..o_k, <LinearParams> [out x in*k], optional <BiasParams>;
-# y(t) = W concat_k x(t + o_k) + b. The loader turns its input descriptor into
-# Append(Offset(in, o_1), ..., Offset(in, o_k)), so here it is a plain affine map.
+# y(t) = W concat_k x(t + o_k) + b. The builder turns its input descriptor into
+# Append(Offset(in, o_1), ..., Offset(in, o_k)) (the `time_offsets` hook), so here it is affine.
 @nnet_component("TdnnComponent", out_dim=_rows("LinearParams"))
 def tdnn_component(ctx, comp, x):
     return _affine(ctx, comp, x, matrix(comp, "LinearParams"), vector(comp, "BiasParams", required=False))
+
+
+def _tdnn_offsets(comp):
+    offs = comp.get("TimeOffsets")
+    if offs is None or not len(offs):
+        raise IrconvError("%s has no <TimeOffsets>" % comp.describe())
+    return [int(o) for o in offs]
+
+
+tdnn_component.time_offsets = _tdnn_offsets
 
 
 # nnet2 FixedLinearComponent: <CuMatrix> [out x in]
