@@ -147,3 +147,54 @@ def test_partitioned_variables_in_a_v2_checkpoint(tmp_path):
         xml = os.path.join(d, "m.xml")
         m.save(xml, compress_to_fp16=False)
         np.testing.assert_allclose(infer_xml(xml, {"x": xv})["y"], ref, rtol=1e-5, atol=1e-5)
+
+
+def _check_ops(fn, specs, feeds, tmp_path, rtol=1e-5, atol=1e-5):
+    path, ins, outs, frozen = _freeze(fn, specs, str(tmp_path))
+    ref = frozen(*[tf.constant(v) for v in feeds])
+    ref = ref if isinstance(ref, (list, tuple)) else [ref]
+    got = _run(path, ins, outs, feeds, str(tmp_path))
+    for i, r in enumerate(ref):
+        r = r.numpy()
+        g = got[i]
+        assert g.shape == r.shape, (outs[i], g.shape, r.shape)
+        if r.dtype.kind in "biu":
+            np.testing.assert_array_equal(g.astype(r.dtype), r, err_msg=outs[i])
+        else:
+            np.testing.assert_allclose(g, r, rtol=rtol, atol=atol, err_msg=outs[i])
+
+
+def test_more_ops_against_tensorflow(tmp_path):
+    rng = np.random.default_rng(5)
+    img = rng.standard_normal((2, 6, 7, 4)).astype(F32)
+    ints = rng.integers(-9, 9, (3, 4)).astype(np.int32)
+    b1 = rng.standard_normal((2, 3, 4)).astype(F32)
+    b2 = rng.standard_normal((2, 5, 4)).astype(F32)
+    k = rng.standard_normal((3, 3, 4, 6)).astype(F32)
+    kt = rng.standard_normal((3, 3, 5, 4)).astype(F32)
+
+    def fn(img, ints, b1, b2):
+        return [tf.nn.leaky_relu(img, 0.1),
+                tf.image.resize(img, [9, 5], method="nearest"),
+                tf.compat.v1.image.resize_nearest_neighbor(img, [12, 14], align_corners=True),
+                tf.compat.v1.image.resize_nearest_neighbor(img, [4, 3], half_pixel_centers=True),
+                tf.compat.v1.image.resize_bilinear(img, [9, 5], align_corners=True),
+                tf.image.resize(img, [9, 11], method="bilinear"),
+                tf.linalg.matmul(b1, b2, adjoint_b=True),
+                tf.math.floormod(ints, 4), tf.math.floordiv(ints, -3), tf.truncatediv(ints, 4),
+                tf.nn.max_pool2d(img, 3, 2, "SAME"), tf.nn.avg_pool2d(img, 3, 2, "SAME"),
+                tf.nn.conv2d(img, k, 2, "SAME", dilations=1),
+                tf.nn.conv2d_transpose(img, kt, [2, 12, 14, 5], 2, "SAME"),
+                tf.nn.depth_to_space(tf.concat([img, img], 3), 2), tf.nn.space_to_depth(img[:, :6, :6], 2),
+                tf.one_hot(tf.math.abs(ints) % 5, 5, axis=1), tf.math.cumsum(img, axis=2, exclusive=True),
+                tf.clip_by_value(img, -0.5, 0.7), tf.nn.elu(img), tf.nn.selu(img),
+                tf.nn.local_response_normalization(img, 2, 1.5, 0.3, 0.75),
+                tf.gather_nd(img, [[0, 1], [1, 5]]), tf.where(ints > 0), tf.reverse(img, [1, 3]),
+                tf.nn.softplus(img), tf.math.reduce_euclidean_norm(img, axis=[1, 2]),
+                tf.math.argmin(ints, axis=1), tf.math.top_k(tf.reshape(img, [2, -1]), 5).values,
+                tf.strided_slice(img, [0, 5, 0, 1], [2, 0, 7, 4], [1, -2, 3, 1], begin_mask=1, end_mask=4,
+                                 shrink_axis_mask=0), tf.nn.bias_add(img, [1., 2., 3., 4.])]
+
+    _check_ops(fn, [tf.TensorSpec(img.shape, tf.float32), tf.TensorSpec(ints.shape, tf.int32),
+                    tf.TensorSpec(b1.shape, tf.float32), tf.TensorSpec(b2.shape, tf.float32)],
+               [img, ints, b1, b2], tmp_path)

@@ -125,8 +125,24 @@ def conv_backprop_input(ctx, node):
     # filter [k..., Cout(of the forward conv = our input C), Cin] -> [C_in_of_dy, C_out, k...]
     wt = ctx.transpose(w, [n + 1, n] + list(range(n)))
     ins = [xin, wt]
-    if padding == "SAME":
+    ds, ws = ctx.shape(xin), ctx.shape(w)
+    if padding == "SAME" and ds is not None and ws is not None and all(d >= 0 for d in ds[2:] + ws[:n]):
+        # the forward conv's SAME padding (extra at the end), and whatever output padding is left
+        pb, pe, op = [], [], []
+        for i in range(n):
+            k_eff = (ws[i] - 1) * dil[i] + 1
+            total = max((ds[2 + i] - 1) * strides[i] + k_eff - spatial_out[i], 0)
+            pb.append(total // 2)
+            pe.append(total - total // 2)
+            op.append(spatial_out[i] - ((ds[2 + i] - 1) * strides[i] + k_eff - total))
+        attrs.update(auto_pad="explicit", pads_begin=pb, pads_end=pe, output_padding=op)
+    elif padding == "SAME":
         ins.append(ctx.i64(spatial_out))
+    elif padding == "VALID":
+        attrs["auto_pad"] = "explicit"
+        if ds is not None and ws is not None and all(d >= 0 for d in ds[2:] + ws[:n]):
+            attrs["output_padding"] = [spatial_out[i] - ((ds[2 + i] - 1) * strides[i] + (ws[i] - 1) * dil[i] + 1)
+                                       for i in range(n)]
     y = ctx.op1("ConvolutionBackpropData", ins, attrs)
     return from_nchw(ctx, y, rank) if last else y
 
@@ -225,11 +241,16 @@ def lrn(ctx, node):
     x = node.input(0)
     r = int(node.attr("depth_radius", 5))
     size = 2 * r + 1
-    attrs = {"alpha": float(node.attr("alpha", 1.0)) * size, "beta": float(node.attr("beta", 0.5)),
-             "bias": float(node.attr("bias", 1.0)), "size": size}
+    bias = float(node.attr("bias", 1.0))
+    beta = float(node.attr("beta", 0.5))
+    # TF: x / (bias + alpha * sum)^beta; OpenVINO divides alpha by size. Written with bias 1
+    # (x / bias^beta) / (1 + alpha / bias * sum)^beta, since OpenVINO's CPU plugin ignores bias.
+    attrs = {"alpha": float(node.attr("alpha", 1.0)) * size / bias, "beta": beta, "bias": 1.0, "size": size}
     xin = to_nchw(ctx, x, 4)
-    y = ctx.op1("LRN", [xin, ctx.i64([1])], attrs)
-    return from_nchw(ctx, y, 4)
+    y = from_nchw(ctx, ctx.op1("LRN", [xin, ctx.i64([1])], attrs), 4)
+    if bias != 1.0:
+        y = ctx.binary("Multiply", y, ctx.const(bias ** -beta, x))
+    return y
 
 
 def _resize(ctx, node, x, mode):
