@@ -144,3 +144,23 @@ def test_nnet3_maxpooling(tmp_path):
     for p in both(path, tmp_path):
         _, xml = convert(p)
         np.testing.assert_allclose(run_stateless(xml, {"input": x})["output"], ref, rtol=1e-6)
+
+
+@pytest.mark.parametrize("appended", [False, True])
+def test_nnet2_convolutional1d(tmp_path, appended):
+    from kaldi_util import nnet2_file
+    d, p, s, splice, nf = 3, 2, 7, 2, 4
+    filters, bias = rnd(nf, splice * d), rnd(nf)
+    body = tagged("Convolutional1dComponent", ("LearningRate", "float", 0.01), ("PatchDim", "int", d),
+                  ("PatchStep", "int", p), ("PatchStride", "int", s), ("AppendedConv", "bool", appended),
+                  ("FilterParams", "mat", filters), ("BiasParams", "vec", bias), ("IsGradient", "bool", False))
+    path = nnet2_file(str(tmp_path / "m.mdl"), [body], priors=np.full(12, 1 / 12.0))
+    x = rnd(6, splice * s, scale=1.0)
+    patches = 1 + (s - d) // p
+    ref = np.zeros((6, patches * nf))
+    for q in range(patches):
+        cols = [((q * p + k) * splice + j) if appended else (q * p + j * s + k) for j in range(splice) for k in range(d)]
+        ref[:, q * nf:(q + 1) * nf] = x[:, cols] @ filters.T + bias
+    for pth in both(path, tmp_path):
+        _, xml = convert(pth)
+        np.testing.assert_allclose(run_stateless(xml, {"input": x})["output"], ref, rtol=1e-4, atol=1e-5)

@@ -382,6 +382,10 @@ def load_nnet2(r: KaldiReader, net: Net, with_priors: bool) -> None:
 
 
 def nnet2_input_dim(c: Component, path: str) -> int:
+    spec = lookup_nnet(c.type)
+    f = getattr(spec.fn, "in_dim", None) if spec is not None else None
+    if f is not None:
+        return int(f(c))
     for tag in ("InputDim", "Dim"):
         if c.get(tag) is not None:
             return int(c.get(tag))

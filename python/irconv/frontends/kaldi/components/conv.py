@@ -2,6 +2,7 @@
 frame's features reshaped to the component's layout (exact: same weights, same windows).
 
   nnet1 <ConvolutionalComponent>   1-D convolution over frequency of spliced frames
+  nnet2 Convolutional1dComponent   the same (also with frequency-major "appended" input)
   nnet1 <MaxPoolingComponent> / <AveragePoolingComponent>
   nnet3 TimeHeightConvolutionComponent   2-D (time x height) convolution with zero padding
   nnet3 MaxpoolingComponent        3-D max pooling of an (x, y, z) vectorized tensor
@@ -82,6 +83,37 @@ def _nnet1_pool(kind):
 
 nnet1_component("MaxPoolingComponent")(_nnet1_pool("MaxPool"))
 nnet1_component("AveragePoolingComponent")(_nnet1_pool("AvgPool"))
+
+
+# nnet2 Convolutional1dComponent: <LearningRate> <PatchDim> d <PatchStep> p <PatchStride> s
+# [<AppendedConv> b] <FilterParams> [F x S*d] <BiasParams> [F]: as nnet1's, with S = cols / d spliced
+# frames; with AppendedConv the input is frequency-major: patch q reads column (q*p + k)*S + j.
+def _conv1d_geometry(comp):
+    d, p, s = _need(comp, "PatchDim"), _need(comp, "PatchStep"), _need(comp, "PatchStride")
+    filters = matrix(comp, "FilterParams")
+    if d <= 0 or p <= 0 or s < d or (s - d) % p or filters.shape[1] % d:
+        raise IrconvError("%s: inconsistent PatchDim %d, PatchStep %d, PatchStride %d, filters %s"
+                          % (comp.describe(), d, p, s, filters.shape))
+    return d, p, s, filters.shape[1] // d, 1 + (s - d) // p, filters
+
+
+@nnet_component("Convolutional1dComponent", fields={"FilterParams": "mv", "AppendedConv": "b"},
+                out_dim=lambda comp, in_dim_fn: _conv1d_geometry(comp)[4] * matrix(comp, "FilterParams").shape[0])
+def nnet2_convolutional1d(ctx, comp, x):
+    d, p, s, splice, patches, filters = _conv1d_geometry(comp)
+    bias = vector(comp, "BiasParams", dim=filters.shape[0])
+    check_in(comp, x, splice * s)
+    appended = bool(comp.get("AppendedConv", False))
+    cols = [((q * p + k) * splice + j) if appended else (q * p + j * s + k)
+            for q in range(patches) for j in range(splice) for k in range(d)]
+    g = ctx.op("Gather", [x, ctx.i64(cols), ctx.i64(1)], {"batch_dims": 0}, name="patches", version="opset8")
+    g = ctx.reshape(g, [0, patches, splice * d], name="patch_rows")
+    y = ctx.matmul(g, np.ascontiguousarray(filters, dtype=np.float32), name="filters")      # [N, P, F]
+    y = ctx.add(y, ctx.row(bias, "bias"), name="bias")
+    return ctx.reshape(y, [0, patches * filters.shape[0]], name="rows")
+
+
+nnet2_convolutional1d.in_dim = lambda comp: _conv1d_geometry(comp)[3] * _conv1d_geometry(comp)[2]
 
 
 # ---------------------------------------------------------------------------- nnet3
