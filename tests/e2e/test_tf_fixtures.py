@@ -65,3 +65,18 @@ def test_conversion_never_imports_tensorflow(tmp_path):
     assert res["rc"] == {n: 0 for n in TF_CASES}, r.stderr[-3000:]
     for name in TF_CASES:
         assert os.path.isfile(os.path.join(str(tmp_path), name, "m.xml"))
+
+
+def test_shape_subgraphs_stay_reshapeable(tmp_path, monkeypatch):
+    """op_coverage_pbtxt's Shape -> StridedSlice/Mul/Pack -> Reshape is kept (not folded for the
+    given batch): the IR reshapes to another batch on OpenVINO."""
+    import openvino as ov
+    case = Case("tf", "op_coverage_pbtxt")
+    monkeypatch.chdir(case.dir)
+    assert irconv.cli.main(mo_argv(case) + ["--output_dir", str(tmp_path), "--model_name", "m",
+                                            "--compress_to_fp16", "False"]) == 0
+    m = ov.Core().read_model(str(tmp_path / "m.xml"))
+    assert any(op.get_type_name() == "ShapeOf" for op in m.get_ops())
+    m.reshape({"x": [5, 8, 8, 4], "k": [5, 6]})
+    out = [o for o in m.outputs if "out_shape_reshape" in o.get_names()][0]
+    assert out.get_partial_shape().to_shape()[0] == 5
