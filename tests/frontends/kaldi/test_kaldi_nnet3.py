@@ -301,3 +301,80 @@ def test_nnet3_errors(tmp_path):
               comps=(("a", tagged("FancyNewComponent", ("Dim", "int", 6))),))
     with pytest.raises(IrconvError, match="FancyNewComponent: 1 component: 'a'"):
         convert(p)
+
+
+def test_nnet3_block_repeated_constant_and_lstm_dropout_mask(tmp_path):
+    C = 3
+    Wr, br = rnd(2, 3), rnd(2)             # RepeatedAffine: 2 repeats of 3 -> 2
+    Wb, bb = rnd(6, 4), rnd(6)             # BlockAffine: 2 blocks of 4 inputs -> 3 outputs each
+    W_all, b_all = rnd(4 * C, 6), rnd(4 * C)
+    params = rnd(3, C)
+    const = rnd(2)
+    config = [
+        "input-node name=input dim=6",
+        "component-node name=rep component=rep input=input",
+        "component-node name=blk component=blk input=Append(rep, rep)",
+        "component-node name=W_all component=W_all input=blk",
+        "component-node name=dm component=dm input=input",
+        "component-node name=lstm component=lstm input=Append(W_all, IfDefined(Offset(c, -1)), dm)",
+        "dim-range-node name=c input-node=lstm dim-offset=0 dim=%d" % C,
+        "component-node name=k component=k input=input",
+        "output-node name=output input=Append(lstm, k) objective=linear",
+    ]
+    comps = [
+        ("rep", tagged("RepeatedAffineComponent", ("LearningRate", "float", 0.001), ("LinearParams", "mat", Wr),
+                       ("BiasParams", "vec", br), ("NumRepeats", "int", 2))),
+        ("blk", tagged("BlockAffineComponent", ("LearningRate", "float", 0.001), ("LinearParams", "mat", Wb),
+                       ("BiasParams", "vec", bb), ("NumBlocks", "int", 2))),
+        ("W_all", ng_affine(W_all, b_all)),
+        ("dm", tagged("DropoutMaskComponent", ("OutputDim", "int", 3), ("DropoutProportion", "float", 0.25))),
+        ("lstm", lambda w: (lstm_nonlinearity(params)(_DropoutWriter(w)))),
+        ("k", tagged("ConstantFunctionComponent", ("InputDim", "int", 6), ("Output", "vec", const),
+                     ("IsUpdatable", "bool", True), ("UseNaturalGradient", "bool", True))),
+    ]
+    path = nnet3_file(str(tmp_path / "m.raw"), config, comps)
+    x = rnd(7, 6, scale=1.0)
+    rep = np.concatenate([x[:, :3] @ Wr.T + br, x[:, 3:] @ Wr.T + br], axis=1)
+    blk_in = np.concatenate([rep, rep], axis=1)
+    blk = np.concatenate([blk_in[:, :4] @ Wb[:3].T, blk_in[:, 4:] @ Wb[3:].T], axis=1) + bb
+    g = blk @ W_all.T + b_all
+    c_prev, rows = np.zeros(C), []
+    for t in range(7):
+        ip, fp, cp, op = g[t, :C], g[t, C:2 * C], g[t, 2 * C:3 * C], g[t, 3 * C:]
+        i = sigmoid(ip + params[0] * c_prev) * 0.75
+        f = sigmoid(fp + params[1] * c_prev) * 0.75
+        c = f * c_prev + i * np.tanh(cp)
+        o = sigmoid(op + params[2] * c) * 0.75
+        rows.append(np.concatenate([c, o * np.tanh(c), const]))
+        c_prev = c
+    for p in both(path, tmp_path):
+        _, xml = convert(p)
+        np.testing.assert_allclose(run_stateful(xml, {"input": x}), np.stack(rows), rtol=1e-4, atol=1e-5)
+
+
+class _DropoutWriter:
+    """Writes an LstmNonlinearityComponent with <UseDropout> T (before <Count>, as Kaldi does)."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def __getattr__(self, k):
+        return getattr(self.w, k)
+
+    def token(self, t):
+        if t == "<Count>":
+            self.w.token("<UseDropout>").bool(True)
+        self.w.token(t)
+        return self
+
+
+def test_nnet2_splice_max(tmp_path):
+    from kaldi_util import nnet2_file
+    body = tagged("SpliceMaxComponent", ("Dim", "int", 4), ("Context", "ivec", [-2, 0, 1]))
+    path = nnet2_file(str(tmp_path / "m.mdl"), [body, nonlinear("TanhComponent", 4, nnet2=True)])
+    x = rnd(9, 4, scale=1.0)
+    ref = np.tanh(np.fmax(np.fmax(shift(x, -2), x), shift(x, 1)))
+    ref[np.isnan(shift(x, -2)).any(1) | np.isnan(shift(x, 1)).any(1)] = np.nan
+    for p in both(path, tmp_path):
+        _, xml = convert(p)
+        assert compare_streaming(run_stateful(xml, {"input": x}), ref, right=1) == 6

@@ -89,3 +89,13 @@ def backprop_truncation(ctx, comp, x):
     s = float(comp.get("Scale", 1.0))
     return x if s == 1.0 else ctx.mul(x, ctx.scalar(s), name="scale")
 
+
+
+# DropoutMaskComponent (nnet3, for LSTM dropout): at inference a constant mask, 1 - <DropoutProportion>
+# (1 when the proportion is 0 or the mask is <Continuous>); the input is ignored.
+@nnet_component("DropoutMaskComponent", out_dim=lambda comp, in_dim: int(comp.require("OutputDim")))
+def dropout_mask(ctx, comp, x):
+    from .affine import const_rows  # noqa: PLC0415
+    p = float(comp.get("DropoutProportion", 0.5))
+    value = 1.0 if (p == 0 or comp.get("Continuous")) else 1.0 - p
+    return const_rows(ctx, x, np.full(int(comp.require("OutputDim")), value, np.float32))

@@ -127,3 +127,54 @@ def scale_and_offset(ctx, comp, x):
 @nnet_component("ScaleComponent")
 def scale_component(ctx, comp, x):
     return ctx.mul(x, ctx.scalar(float(comp.require("Scale"))), name="scale")
+
+
+# RepeatedAffineComponent / NaturalGradientRepeatedAffineComponent (nnet3): <LinearParams> [o x i]
+# <BiasParams> [o] <NumRepeats> r; the same affine map on each of r consecutive input blocks.
+def _repeats(comp):
+    return int(comp.require("NumRepeats"))
+
+
+@nnet_component("RepeatedAffineComponent", "NaturalGradientRepeatedAffineComponent",
+                fields={"NumRepeats": "i"},
+                out_dim=lambda comp, in_dim: _repeats(comp) * int(np.asarray(comp.require("LinearParams")).shape[0]))
+def repeated_affine(ctx, comp, x):
+    w, b, r = matrix(comp, "LinearParams"), vector(comp, "BiasParams"), _repeats(comp)
+    check_in(comp, x, r * w.shape[1])
+    y = ctx.affine(ctx.reshape(x, [0, r, w.shape[1]], name="blocks"), w, b, name="affine")
+    return ctx.reshape(y, [0, r * w.shape[0]], name="rows")
+
+
+# BlockAffineComponent: <LinearParams> [out x in/B] <BiasParams> [out] <NumBlocks> B; block b maps
+# input columns [b*in/B, (b+1)*in/B) with rows [b*out/B, (b+1)*out/B) of the parameters.
+@nnet_component("BlockAffineComponent", fields={"NumBlocks": "i"}, out_dim=_rows("LinearParams"))
+def block_affine(ctx, comp, x):
+    w, b, nb = matrix(comp, "LinearParams"), vector(comp, "BiasParams"), int(comp.require("NumBlocks"))
+    out, ib = w.shape
+    if nb <= 0 or out % nb:
+        raise IrconvError("%s: %d blocks do not divide the %d outputs" % (comp.describe(), nb, out))
+    ob = out // nb
+    check_in(comp, x, nb * ib)
+    wb = np.ascontiguousarray(np.asarray(w, np.float32).reshape(nb, ob, ib).transpose(0, 2, 1))   # [B, ib, ob]
+    xb = ctx.reshape(x, [0, nb, 1, ib], name="blocks")
+    y = ctx.op("MatMul", [xb, ctx.const(wb, "weights")], {"transpose_a": False, "transpose_b": False}, name="blocks_mm")
+    y = ctx.reshape(y, [0, out], name="rows")
+    return ctx.add(y, ctx.row(b, "bias"), name="bias")
+
+
+# ConstantFunctionComponent (nnet3): <InputDim> <Output> [d] ...: the output ignores the input.
+@nnet_component("ConstantFunctionComponent", out_dim=lambda comp, in_dim: len(vector(comp, "Output")),
+                fields={"Output": "mv", "IsUpdatable": "b"})
+def constant_function(ctx, comp, x):
+    return const_rows(ctx, x, vector(comp, "Output"))
+
+
+def const_rows(ctx, x, row):
+    """`row` repeated for each frame of x ([N, len(row)])."""
+    c = ctx.row(row, "value")
+    if ctx.stateful:
+        return c
+    n = ctx.op("Gather", [ctx.op("ShapeOf", [x], {"output_type": "i64"}, version="opset3"), ctx.i64([0]), ctx.i64(0)],
+               {"batch_dims": 0}, name="frames", version="opset8")
+    shape = ctx.op("Concat", [n, ctx.i64([len(row)])], {"axis": 0}, name="shape")
+    return ctx.op("Broadcast", [c, shape], {"mode": "numpy"}, name="rows", version="opset3")

@@ -107,3 +107,14 @@ def copy(ctx, comp, x):
 @nnet_component("PermuteComponent", out_dim=lambda comp, in_dim: len(comp.require("ColumnMap")))
 def permute(ctx, comp, x):
     return _gather_cols(ctx, comp, x, comp.require("ColumnMap"))
+
+
+# nnet2 SpliceMaxComponent: <Dim> <Context> [c_1 .. c_k]: y(t) = max_k x(t + c_k) (element-wise).
+# The builder appends the input at the context offsets (the `time_offsets` hook).
+@nnet_component("SpliceMaxComponent", out_dim=lambda comp, in_dim: int(comp.require("Dim")))
+def splice_max(ctx, comp, x):
+    k, d = len(comp.require("Context")), int(comp.require("Dim"))
+    return ctx.op("ReduceMax", [ctx.reshape(x, [0, k, d], name="frames"), ctx.i64([1])], {"keep_dims": False})
+
+
+splice_max.time_offsets = lambda comp: [int(c) for c in comp.require("Context")]
