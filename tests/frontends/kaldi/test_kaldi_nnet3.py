@@ -378,3 +378,23 @@ def test_nnet2_splice_max(tmp_path):
     for p in both(path, tmp_path):
         _, xml = convert(p)
         assert compare_streaming(run_stateful(xml, {"input": x}), ref, right=1) == 6
+
+
+def test_nnet3_composite_component(tmp_path):
+    W, b, s = rnd(3, 4), rnd(3), rnd(3) + 1
+
+    def body(w):
+        w.token("<CompositeComponent>").token("<LearningRate>").float(0.001).token("<MaxRowsProcess>").int(2048)
+        w.token("<NumComponents>").int(3)
+        fixed_affine(W, b)(w)
+        nonlinear("RectifiedLinearComponent", 3)(w)
+        tagged("FixedScaleComponent", ("Scales", "vec", s))(w)
+        w.token("</CompositeComponent>")
+    config = ["input-node name=input dim=4", "component-node name=comp component=comp input=input",
+              "output-node name=output input=comp objective=linear  # a comment"]
+    path = nnet3_file(str(tmp_path / "m.raw"), config, [("comp", body)])
+    x = rnd(5, 4)
+    for p in both(path, tmp_path):
+        _, xml = convert(p)
+        np.testing.assert_allclose(run_stateless(xml, {"input": x})["output"], np.maximum(x @ W.T + b, 0) * s,
+                                   rtol=1e-5, atol=1e-6)

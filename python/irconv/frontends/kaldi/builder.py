@@ -69,8 +69,12 @@ class Builder:
     def check_supported(self, nodes) -> None:
         missing: "OrderedDict[str, List[str]]" = OrderedDict()
         for node in nodes.values():
-            if node.kind == "component" and spec_of(node.component) is None:
-                missing.setdefault(node.component.type, []).append(node.component.name or node.name)
+            if node.kind != "component":
+                continue
+            comps = [node.component] + [c for c in node.component.children if hasattr(c, "type")]
+            for c in comps:
+                if spec_of(c) is None:
+                    missing.setdefault(c.type, []).append(c.name or node.name)
         if not missing:
             return
         lines = []

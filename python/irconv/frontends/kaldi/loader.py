@@ -431,6 +431,9 @@ def load_nnet3(r: KaldiReader, net: Net) -> None:
         net.priors = np.array(r.read_vector("the priors"), dtype=np.float32)
     used = set()
     for p, line in lines:
+        line = line.split("#", 1)[0]
+        if not line.strip():
+            continue
         where = "%s: byte %d: config line '%s'" % (r.path, p, line.strip())
         try:
             kind, kv = parse_config_line(line)
