@@ -96,27 +96,29 @@ def test_options_unknown_keys_ignored(tmp_path):
 
 def test_unsupported_ops_are_all_listed(tmp_path):
     nodes = [helper.make_node("Relu", ["x"], ["a"]),
-             helper.make_node("NonMaxSuppression", ["a", "a"], ["b"], name="nms1"),
-             helper.make_node("NonMaxSuppression", ["a", "a"], ["c"], name="nms2"),
-             helper.make_node("Det", ["a"], ["d"], name="det"),
+             helper.make_node("Frobnicate", ["a", "a"], ["b"], name="fb1", domain="com.example"),
+             helper.make_node("Frobnicate", ["a", "a"], ["c"], name="fb2", domain="com.example"),
+             helper.make_node("Twiddle", ["a"], ["d"], name="tw", domain="org.test"),
              helper.make_node("MyCustomOp", ["a"], ["e"], name="custom", domain="com.example")]
     m = make_model(nodes, {"x": (np.float32, [1, 4, 4])}, ["b", "c", "d", "e"])
     m.opset_import.append(helper.make_opsetid("com.example", 1))
+    m.opset_import.append(helper.make_opsetid("org.test", 3))
     p = _save(m, tmp_path)
     with pytest.raises(IrconvError) as ei:
         convert(p, {})
     msg = str(ei.value)
     assert p in msg
-    assert "NonMaxSuppression (domain ai.onnx, opset 17): 2 nodes: 'nms1', 'nms2'" in msg
-    assert "Det (domain ai.onnx, opset 17): 1 node: 'det'" in msg
+    assert "Frobnicate (domain com.example, opset 1): 2 nodes: 'fb1', 'fb2'" in msg
+    assert "Twiddle (domain org.test, opset 3): 1 node: 'tw'" in msg
     assert "MyCustomOp (domain com.example, opset 1): 1 node: 'custom'" in msg
     assert "4 ONNX nodes of 3 unsupported operation types" in msg
 
 
 def test_unsupported_listing_truncates_names(tmp_path):
-    nodes = [helper.make_node("Det", ["x"], ["d%d" % i], name="det%d" % i) for i in range(8)]
+    nodes = [helper.make_node("Twiddle", ["x"], ["d%d" % i], name="tw%d" % i, domain="org.test") for i in range(8)]
     m = make_model(nodes, {"x": (np.float32, [2, 2])}, ["d%d" % i for i in range(8)])
-    with pytest.raises(IrconvError, match=r"8 nodes: 'det0', 'det1', 'det2', 'det3', 'det4' and 3 more"):
+    m.opset_import.append(helper.make_opsetid("org.test", 1))
+    with pytest.raises(IrconvError, match=r"8 nodes: 'tw0', 'tw1', 'tw2', 'tw3', 'tw4' and 3 more"):
         convert(_save(m, tmp_path), {})
 
 

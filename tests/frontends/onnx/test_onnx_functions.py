@@ -49,11 +49,13 @@ def test_local_functions(tmp_path):
 
 
 def test_unsupported_op_inside_local_function_is_listed(tmp_path):
-    body = [helper.make_node("Det", ["X"], ["Y"])]
-    f = helper.make_function("custom", "MyDet", ["X"], ["Y"], body, [helper.make_opsetid("", 17)])
+    body = [helper.make_node("Twiddle", ["X"], ["Y"], domain="org.test")]
+    f = helper.make_function("custom", "MyDet", ["X"], ["Y"], body, [helper.make_opsetid("", 17),
+                                                                      helper.make_opsetid("org.test", 1)])
     m = make_model([helper.make_node("MyDet", ["x"], ["y"], domain="custom", name="d")],
                    {"x": (np.float32, [2, 2])}, ["y"])
     m.opset_import.append(helper.make_opsetid("custom", 1))
+    m.opset_import.append(helper.make_opsetid("org.test", 1))
     m.functions.append(f)
     p = os.path.join(str(tmp_path), "m.onnx")
     onnx.save(m, p)

@@ -1,0 +1,130 @@
+// Normalization fusions: decomposed mean/variance normalizations -> MVN-6, L2 normalizations ->
+// NormalizeL2-1 (LayerNorm, InstanceNorm and GroupNorm exports all reduce to the MVN form; their
+// affine scale/bias stays as Multiply/Add, which the CPU plugin fuses).
+//
+//   d = x - ReduceMean(x, axes);  d / Sqrt(ReduceMean(d², axes) + eps)        -> MVN(x, axes, eps, inside_sqrt)
+//   ... d * Power(ReduceMean(d², axes) + eps, -0.5) / d * (1 / Sqrt(..))      -> same
+//   x / Sqrt(ReduceSum(x², axes) + eps)  /  x / Sqrt(Max(ReduceSum(x², axes), eps)) -> NormalizeL2(x, axes, eps, add|max)
+// Requirements: x floating point with a static rank, constant axes, keep_dims=true, a scalar eps.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "irconv/pass.hpp"
+#include "irconv/pattern.hpp"
+
+namespace irconv {
+namespace {
+
+using namespace pattern;  // NOLINT
+
+bool keep_dims(const Node& n) { return n.attr_b("keep_dims", false); }
+
+OutputPred float_ranked() {
+  return [](Output o) {
+    const OutputDesc& d = o.node->outputs[o.index];
+    return is_float_type(d.et) && !d.shape.rank_dynamic;
+  };
+}
+
+// Sorted, non-negative axes of a reduction node's constant axes input, or empty.
+std::vector<int64_t> norm_axes(const Node* red, size_t rank) {
+  const Tensor* t = red->in_value(1);
+  if (!t) return {};
+  std::vector<int64_t> ax = t->to_i64();
+  for (auto& a : ax) {
+    if (a < 0) a += (int64_t)rank;
+    if (a < 0 || a >= (int64_t)rank) return {};
+  }
+  std::sort(ax.begin(), ax.end());
+  ax.erase(std::unique(ax.begin(), ax.end()), ax.end());
+  return ax;
+}
+
+Output i64_const(Graph& g, const std::string& name, const std::vector<int64_t>& v) {
+  return Output{g.add_const(name, Tensor::from_i64(ET::i64, {(int64_t)v.size()}, v)), 0};
+}
+
+std::vector<Rewrite> mvn_rewrites() {
+  auto x = any(float_ranked());
+  // axes inputs are bound as any(): Match::replace treats matched Consts as elementwise operands
+  // (it refuses ones that could broadcast the result); norm_axes() checks they are constant
+  auto mean = op("ReduceMean", {x, any()}, keep_dims);
+  auto d = alt({shared(op("Subtract", {x, mean})), shared(op("Add", {x, op("Negative", {mean})}))});
+  auto sq = alt({op("Power", {d, const_value(2.0)}), op("Multiply", {d, d}), op("SquaredDifference", {x, mean})});
+  auto var = op("ReduceMean", {sq, any()}, keep_dims);
+  auto eps = uniform_const();
+  auto var_eps = op("Add", {var, eps});
+  auto sqrt = op("Sqrt", {var_eps});
+  auto roots = std::vector<P>{
+      op("Divide", {d, sqrt}),
+      op("Multiply", {d, op("Power", {var_eps, const_value(-0.5)})}),
+      op("Multiply", {d, op("Divide", {const_value(1.0), sqrt})}),
+  };
+  auto cb = [=](Match& m) {
+    size_t rank = m[x].node->outputs[m[x].index].shape.dims.size();
+    auto a1 = norm_axes(m.node(mean), rank), a2 = norm_axes(m.node(var), rank);
+    if (a1.empty() || a1 != a2) return false;
+    double e = 0;
+    uniform_value(m.value(eps), &e);
+    if (e < 0) return false;
+    Output axes = i64_const(m.graph(), m.root()->name + "/axes", a1);
+    return m.replace("MVN", {m[x], axes},
+                     {{"eps", e}, {"normalize_variance", true}, {"eps_mode", std::string("inside_sqrt")}},
+                     "opset6") != nullptr;
+  };
+  std::vector<Rewrite> rs;
+  for (auto& r : roots) rs.push_back(rewrite("(x-mean)/sqrt(var+eps)", r, cb));
+  return rs;
+}
+
+std::vector<Rewrite> l2_rewrites() {
+  auto x = any(float_ranked());
+  auto sq = alt({op("Power", {x, const_value(2.0)}), op("Multiply", {x, x})});
+  auto sum = op("ReduceSum", {sq, any()}, keep_dims);
+  auto eps_add = uniform_const();
+  auto eps_max = uniform_const();
+  auto inner = alt({op("Add", {sum, eps_add}), op("Maximum", {sum, eps_max}), sum});
+  auto sqrt = op("Sqrt", {inner});
+  auto roots = std::vector<P>{
+      op("Divide", {x, sqrt}),
+      op("Multiply", {x, op("Power", {inner, const_value(-0.5)})}),
+  };
+  auto cb = [=](Match& m) {
+    size_t rank = m[x].node->outputs[m[x].index].shape.dims.size();
+    auto ax = norm_axes(m.node(sum), rank);
+    if (ax.empty()) return false;
+    double e = 0;
+    std::string mode = "add";
+    if (m.has(eps_add)) uniform_value(m.value(eps_add), &e);
+    if (m.has(eps_max)) {
+      uniform_value(m.value(eps_max), &e);
+      mode = "max";
+    }
+    if (e < 0) return false;
+    Output axes = i64_const(m.graph(), m.root()->name + "/axes", ax);
+    return m.replace("NormalizeL2", {m[x], axes}, {{"eps", e}, {"eps_mode", mode}}, "opset1") != nullptr;
+  };
+  std::vector<Rewrite> rs;
+  for (auto& r : roots) rs.push_back(rewrite("x/sqrt(sum(x^2)+eps)", r, cb));
+  return rs;
+}
+
+}  // namespace
+
+IRCONV_PASSES(normalization_fusions) {
+  // (x - mean) / Sqrt(var + eps) -> MVN(x, axes, eps, inside_sqrt)
+  reg_pass({"MVNFusion", kOrderFusion + 10, [](Graph& g, const PassContext&) {
+              static const RewriteSet set(mvn_rewrites());
+              return set.apply(g);
+            }});
+  // x / Sqrt(ReduceSum(x²) + eps) -> NormalizeL2(x, axes, eps)
+  reg_pass({"NormalizeL2Fusion", kOrderFusion + 11, [](Graph& g, const PassContext&) {
+              static const RewriteSet set(l2_rewrites());
+              return set.apply(g);
+            }});
+}
+
+}  // namespace irconv
