@@ -55,8 +55,8 @@ def _float_type(node, et):
 def _uniform(ctx, node, shape, et, low, high, op_seed_offset=0):
     """RandomUniform of element type et in [low, high) with the node's seeds."""
     gs, os_ = _seeds(node)
-    lo = ctx.const(np.array(low, np.float32), et)
-    hi = ctx.const(np.array(high, np.float32), et)
+    lo = ctx.const(np.array(low, np.float64), et)
+    hi = ctx.const(np.array(high, np.float64), et)
     return ctx.op1("RandomUniform", [shape, lo, hi],
                    {"output_type": et, "global_seed": gs, "op_seed": os_ + op_seed_offset if os_ else 0,
                     "alignment": "tensorflow"}, version="opset8")

@@ -230,11 +230,11 @@ def mel_weight_matrix(ctx, node):
         nb, dl, sr = (int(np.asarray(v).reshape(-1)[0]) for v in vals[:3])
         lo, hi = (float(np.asarray(v).reshape(-1)[0]) for v in vals[3:])
         return ctx.const(_mel_numpy(nb, dl, sr, lo, hi).astype(ET_TO_NP[et]))
-    f64 = lambda x: ctx.convert(ctx.to_scalar(x), "f32")  # noqa: E731
+    f32 = lambda x: ctx.convert(ctx.to_scalar(x), "f32")  # noqa: E731
     nb = _i64_scalar(ctx, node.input_required(0))
     dl = _i64_scalar(ctx, node.input_required(1))
-    sr = f64(node.input_required(2))
-    lo, hi = f64(node.input_required(3)), f64(node.input_required(4))
+    sr = f32(node.input_required(2))
+    lo, hi = f32(node.input_required(3)), f32(node.input_required(4))
     c = lambda v: ctx.const(np.array(v, np.float32))  # noqa: E731
     zero, one, two = (ctx.const(np.array(v, np.int64)) for v in (0, 1, 2))
 
