@@ -146,9 +146,28 @@ def test_col2im(shape, image, block, attrs, runtime, tmp_path):
     check(m, feeds, tmp_path)
 
 
-def test_col2im_3d_is_refused(tmp_path):
-    node = helper.make_node("Col2Im", ["x", "image", "block"], ["y"])
-    m = make_model([node], {"x": (np.float32, [1, 10, 12])}, ["y"],
-                   {"image": np.array([3, 4, 5], np.int64), "block": np.array([1, 1, 5], np.int64)}, opset=18)
-    with pytest.raises(IrconvError, match="only 2-D"):
-        to_graph(m, tmp_path)
+ND = [
+    ((1, 10, 12), [3, 4, 5], [1, 1, 5], {}),
+    ((2, 24, 36), [4, 5, 3], [2, 2, 2], {"strides": [1, 2, 1], "dilations": [1, 1, 2], "pads": [0, 1, 1, 1, 0, 1]}),
+    ((2, 6, 4), [7], [3], {"strides": [2], "pads": [1, 2]}),
+    ((1, 16, 16), [3, 3, 3, 3], [2, 2, 2, 2], {}),
+]
+
+
+@pytest.mark.parametrize("shape,image,block,attrs", ND)
+@pytest.mark.parametrize("runtime", [False, True])
+def test_col2im_nd(shape, image, block, attrs, runtime, tmp_path):
+    from onnx.reference import ReferenceEvaluator
+    x = rng(13).randn(*shape).astype(np.float32)
+    node = helper.make_node("Col2Im", ["x", "image", "block"], ["y"], **attrs)
+    im, bl = np.array(image, np.int64), np.array(block, np.int64)
+    if runtime:
+        m = make_model([node], {"x": x, "image": im, "block": bl}, ["y"], opset=18)
+        feeds = {"x": x, "image": im, "block": bl}
+    else:
+        m = make_model([node], {"x": x}, ["y"], {"image": im, "block": bl}, opset=18)
+        feeds = {"x": x}
+    exp = ReferenceEvaluator(m).run(None, feeds)[0]
+    got = run_ir(to_graph(m, tmp_path), feeds)["y"]
+    assert got.shape == exp.shape
+    np.testing.assert_allclose(got, exp, rtol=1e-5, atol=1e-5)
