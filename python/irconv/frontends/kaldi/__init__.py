@@ -24,7 +24,8 @@ def convert(path: str, options: dict = None):
     options: counts (file, or "" for the .mdl's priors), remove_output_softmax, remove_memory,
     inputs / outputs (parsed --input/--input_shape/--output specs)."""
     path = os.fspath(path)
-    options = dict(options or {})
+    if options is None:
+        options = {}
     try:
         net = load(path)
         graph = Builder(net, options).build()

@@ -133,6 +133,7 @@ class Builder:
             counts = np.array(self.net.priors, dtype=np.float64)
         else:
             counts = read_counts(counts_opt)
+            self.options.setdefault("input_files", []).append(counts_opt)
         if len(outputs) != 1:
             raise IrconvError("%s: --counts is ambiguous: the model has %d outputs (%s); choose one with --output"
                               % (self.path, len(outputs), ", ".join(o.name for o in outputs)))
