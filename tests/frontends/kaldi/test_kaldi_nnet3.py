@@ -398,3 +398,26 @@ def test_nnet3_composite_component(tmp_path):
         _, xml = convert(p)
         np.testing.assert_allclose(run_stateless(xml, {"input": x})["output"], np.maximum(x @ W.T + b, 0) * s,
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_state_variables_are_distinct_and_reset(tmp_path):
+    import xml.etree.ElementTree as ET
+    from helpers import compile_xml
+    path, ref = _lstm_model(tmp_path, -3)
+    _, xml = convert(path)
+    layers = ET.parse(xml).getroot().find("layers")
+    reads = [l for l in layers if l.get("type") == "ReadValue"]
+    assigns = [l for l in layers if l.get("type") == "Assign"]
+    ids = [l.find("data").get("variable_id") for l in reads]
+    assert len(ids) == len(set(ids)) == len(assigns) >= 2
+    assert sorted(ids) == sorted(l.find("data").get("variable_id") for l in assigns)
+    assert all(l.find("input") is None for l in reads)  # zero-initialised variables, no init blobs
+    x = rnd(8, 5, scale=1.0)
+    _, cm = compile_xml(xml)
+    req = cm.create_infer_request()
+    runs = []
+    for _ in range(2):
+        req.reset_state()
+        runs.append(np.stack([np.asarray(req.infer({"input": x[t:t + 1]})[cm.output("output")])[0] for t in range(8)]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_allclose(runs[0], ref(x), rtol=1e-4, atol=1e-5)

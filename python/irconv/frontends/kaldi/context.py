@@ -139,9 +139,10 @@ class BuildContext:
             out = p.output(0)
             self.memory_inputs.append(p)
         else:
-            init = self.g.constant(np.zeros((1, dim), np.float32), name=key + "/init").output(0)
-            out = self.g.op("ReadValue", [init], {"variable_id": key, "variable_type": "f32",
-                                                   "variable_shape": [1, dim]},
+            # ReadValue-6 without an initial value: the variable starts (and restarts on
+            # reset_state) at zeros of variable_shape -- no zero blobs in the .bin
+            out = self.g.op("ReadValue", [], {"variable_id": key, "variable_type": "f32",
+                                              "variable_shape": [1, dim]},
                             name=key + "/ReadValue", version="opset6").output(0)
         self.states[key] = out
         self.state_dims[key] = dim
