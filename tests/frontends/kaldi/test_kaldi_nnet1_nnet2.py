@@ -210,3 +210,19 @@ def test_stateful_input_shape_must_be_one_frame(tmp_path):
         convert(path, input_shape="[1,3]")
     model, _ = convert(path, input_shape="[1,4]")
     assert model.inputs[0]["shape"] == [1, 4]
+
+
+def test_nnet1_recurrent_component(tmp_path):
+    Wf, Wr, b = rnd(4, 3), rnd(4, 4), rnd(4)
+    path = nnet1_file(str(tmp_path / "rnn.nnet"), [
+        ("<RecurrentComponent>", 4, 3, lambda w: w.token("<GradClip>").float(1.0).token("<DiffClip>").float(1.0)
+         .token("<LearnRateCoef>").float(1.0).token("<BiasLearnRateCoef>").float(1.0).matrix(Wf).matrix(Wr).vector(b)),
+    ])
+    x = rnd(6, 3, scale=1.0)
+    y, ref = np.zeros(4), []
+    for t in range(6):
+        y = np.tanh(Wf @ x[t] + b + Wr @ y)
+        ref.append(y)
+    for p in variants(path, tmp_path):
+        _, xml = convert(p)
+        np.testing.assert_allclose(run_stateful(xml, {"input": x}), np.stack(ref), rtol=1e-4, atol=1e-5)

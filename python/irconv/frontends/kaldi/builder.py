@@ -170,7 +170,7 @@ class Builder:
             else:
                 d = self.desc_dim(node.desc, dim_of)
             busy.discard(name)
-            if d <= 0:
+            if not 0 < d < 1 << 31:
                 raise IrconvError("%s: node '%s' has dimension %d" % (self.path, name, d))
             self.dims[name] = d
             return d

@@ -331,6 +331,8 @@ def parse_descriptor(text: str) -> Desc:
             take(",")
             dim = integer()
             take(")")
+            if not 0 < dim <= 1 << 24:
+                raise err("Const dimension %d is out of range" % dim)
             return ConstDesc(v, dim)
         raise err("unknown descriptor function '%s'" % t)
 

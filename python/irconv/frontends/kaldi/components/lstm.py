@@ -95,3 +95,21 @@ def lstm_nonlinearity(ctx, comp, x):
         o = ctx.mul(o, parts[7], name="o_scaled")
     m = ctx.mul(o, _tanh(ctx, c, "h"), name="m")
     return ctx.concat([c, m], name="cm")
+
+
+# nnet1 <RecurrentComponent>: [<GradClip> <DiffClip> <LearnRateCoef> <BiasLearnRateCoef>] W_forward [out x in]
+# W_recurrent [out x out] bias [out]; y_t = tanh(W_f x_t + b + W_r y_{t-1}), y_{-1} = 0.
+@nnet1_component("RecurrentComponent", data=("matrix", "matrix", "vector"), stateful=True)
+def recurrent(ctx, comp, x):
+    w_f, w_r, b = data(comp, 0, "matrix"), data(comp, 1, "matrix"), data(comp, 2, "vector")
+    out = w_f.shape[0]
+    if w_r.shape != (out, out) or b.shape != (out,):
+        raise IrconvError("%s: W_forward %s, W_recurrent %s, bias %s are inconsistent"
+                          % (comp.describe(), w_f.shape, w_r.shape, b.shape))
+    check_in(comp, x, w_f.shape[1])
+    key = ctx.scope + "/y"
+    y_prev = ctx.state(key, out)
+    y = _tanh(ctx, ctx.add(ctx.affine(x, w_f, b, name="forward"), ctx.matmul(y_prev, w_r, name="recurrent"),
+                           name="pre"), "y")
+    ctx.assign(key, y)
+    return y
