@@ -16,6 +16,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+import warnings
 from typing import List, Optional
 
 import numpy as np
@@ -401,12 +402,19 @@ class TextReader(KaldiReader):
         self.pos = end + 1
         return body, start
 
-    def _floats(self, toks: List[str], what: str, start: int) -> np.ndarray:
-        try:
-            return np.asarray(toks, dtype=np.float32)  # parsed in C: large text matrices stay fast
-        except ValueError:
-            bad = next(t for t in toks if not _is_float(t))
-            raise self.error("%s: expected a number, found %s" % (what, _show(bad.encode("latin-1"))), start) from None
+    def _floats(self, body: str, what: str, start: int) -> np.ndarray:
+        """Whitespace-separated numbers, parsed in C (no per-number Python objects: text models of
+        hundreds of MB stay fast and small)."""
+        if not body.strip():
+            return np.zeros(0, np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                return np.fromstring(body, dtype=np.float64, sep=" ").astype(np.float32)
+            except (ValueError, DeprecationWarning):
+                pass
+        bad = next((t for t in body.split() if not _is_float(t)), body.strip()[:24])
+        raise self.error("%s: expected a number, found %s" % (what, _show(bad.encode("latin-1"))), start)
 
     def read_int_vector(self, what: str = "an integer vector") -> np.ndarray:
         body, start = self._bracket(what)
@@ -428,22 +436,22 @@ class TextReader(KaldiReader):
 
     def read_matrix(self, what: str = "a matrix") -> np.ndarray:
         body, start = self._bracket(what)
-        rows = [ln.split() for ln in body.split("\n")]
-        rows = [r for r in rows if r]
-        if not rows:
+        lines = [ln for ln in body.split("\n") if ln.strip()]
+        if not lines:
             m = np.zeros((0, 0), np.float32)
         else:
-            cols = len(rows[0])
-            if any(len(r) != cols for r in rows):
-                raise self.error("%s: rows have different lengths (%s)"
-                                 % (what, sorted({len(r) for r in rows})), start)
-            m = self._floats([t for r in rows for t in r], what, start).reshape(len(rows), cols)
+            vals = self._floats(body, what, start)
+            first, last = len(lines[0].split()), len(lines[-1].split())
+            if first == 0 or vals.size != first * len(lines) or last != first:
+                lengths = sorted({len(ln.split()) for ln in lines})
+                raise self.error("%s: rows have different lengths (%s)" % (what, lengths), start)
+            m = vals.reshape(len(lines), first)
         self._record("matrix", m)
         return m
 
     def read_vector(self, what: str = "a vector") -> np.ndarray:
         body, start = self._bracket(what)
-        v = self._floats(body.split(), what, start)
+        v = self._floats(body, what, start)
         self._record("vector", v)
         return v
 
