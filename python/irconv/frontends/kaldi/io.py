@@ -17,7 +17,7 @@ import mmap
 import os
 import struct
 import warnings
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
 
