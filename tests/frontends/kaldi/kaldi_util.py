@@ -186,8 +186,9 @@ def lstm_nonlinearity(params):
 
 # ---------------------------------------------------------------------------- running
 def convert(path, **options):
+    """Converts and saves the IR beside the model (in the test's tmp_path); returns (Model, xml)."""
     m = irconv.convert_model(path, framework="kaldi", **options)
-    d = tempfile.mkdtemp(prefix="kaldi_ir_")
+    d = tempfile.mkdtemp(prefix="ir_", dir=os.path.dirname(os.path.abspath(path)))
     xml = os.path.join(d, "m.xml")
     m.save(xml, compress_to_fp16=False)
     return m, xml
