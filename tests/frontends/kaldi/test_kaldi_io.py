@@ -213,3 +213,17 @@ def test_text_copy_reads_like_the_binary(tmp_path):
                     np.testing.assert_allclose(cb.fields[k], v, rtol=1e-6, atol=1e-7)
         if a.priors is not None:
             np.testing.assert_allclose(b.priors, a.priors, rtol=1e-6)
+
+
+def test_cli_reports_a_corrupt_model_in_one_line(tmp_path, capsys):
+    from irconv import cli
+    src = [p for p in fixture_models() if p.endswith("final.mdl") and "nnet3" in p][0]
+    data = open(src, "rb").read()
+    i = data.index(b"<RightContext>")
+    bad = tmp_path / "final.mdl"
+    bad.write_bytes(data[:i] + b"<RightKontext>" + data[i + 14:])
+    assert cli.main(["--input_model", str(bad), "--output_dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0] == "[ ERROR ] %s: byte %d: expected token '<RightContext>', found '<RightKontext>'" % (bad, i)
+    assert not list(tmp_path.glob("*.xml"))
