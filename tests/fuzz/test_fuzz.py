@@ -7,7 +7,7 @@ from fuzz.harness import run
 
 # Inputs per reader in CI (IRCONV_FUZZ_ITERATIONS overrides all); the long runs are
 # `python -m tests.fuzz --reader R --iterations 100000`.
-READERS_IN_CI = {"onnx": 2000, "tf": 1000, "mxnet": 1000, "caffe": 1000}
+READERS_IN_CI = {"onnx": 2000, "tf": 1000, "mxnet": 1000, "caffe": 1000, "kaldi": 1000}
 
 
 @pytest.mark.parametrize("reader", sorted(READERS_IN_CI))
