@@ -86,6 +86,16 @@ def test_reduce_max_min_empty_set(op, tmp_path):
     assert np.isinf(got["y"]).all()
 
 
+@pytest.mark.parametrize("op", ["ReduceMax", "ReduceMin"])
+def test_reduce_max_min_rows_of_infinities(op, tmp_path):
+    # a row of -inf has max -inf (the CPU kernel alone gives -FLT_MAX); likewise +inf for min
+    inf = -np.inf if op == "ReduceMax" else np.inf
+    x = np.array([[inf, inf, inf], [1, inf, 2], [-inf, inf, 0], [np.finfo(np.float32).min, inf, inf]], np.float32)
+    a = np.array([1], np.int64)
+    got, ref = _run(_model(op, {"x": x, "axes": a}, {"keepdims": 0}, opset=18), {"x": x, "axes": a}, tmp_path)
+    _same(got["y"], ref[0], exact=True)
+
+
 @pytest.mark.parametrize("pads", [[0, 1, 0, 2], [1, 3, 2, 4], [0, 0, -1, 1]])
 @pytest.mark.parametrize("runtime", [False, True])
 def test_wrap_pad(pads, runtime, tmp_path):

@@ -84,7 +84,7 @@ def selu(ctx, node):
 @onnx_op("ThresholdedRelu", since=10)
 def thresholded_relu(ctx, node):
     x = node.input_required(0)
-    mask = ctx.binary("Greater", x, ctx.const(node.attr("alpha", 1.0), x))
+    mask = ctx.binary("Less", ctx.const(node.attr("alpha", 1.0), x), x)   # alpha < x: false for NaN
     return ctx.op1("Select", [mask, x, ctx.const(0, x)], {"auto_broadcast": "numpy"})
 
 
@@ -116,7 +116,7 @@ def shrink(ctx, node):
     lambd, bias = node.attr("lambd", 0.5), node.attr("bias", 0.0)
     zero = ctx.const(0, x)
     lo = ctx.binary("Less", x, ctx.const(-lambd, x))
-    hi = ctx.binary("Greater", x, ctx.const(lambd, x))
+    hi = ctx.binary("Less", ctx.const(lambd, x), x)
     b = ctx.const(bias, x)
     y = ctx.op1("Select", [hi, ctx.binary("Subtract", x, b), zero], {"auto_broadcast": "numpy"})
     return ctx.op1("Select", [lo, ctx.binary("Add", x, b), y], {"auto_broadcast": "numpy"})

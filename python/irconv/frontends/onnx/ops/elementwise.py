@@ -31,10 +31,22 @@ def _binary(ov_type):
 
 
 for _onnx, _ov in (("Add", "Add"), ("Sub", "Subtract"), ("Mul", "Multiply"),
-                   ("Equal", "Equal"), ("Greater", "Greater"), ("Less", "Less"),
-                   ("GreaterOrEqual", "GreaterEqual"), ("LessOrEqual", "LessEqual"),
+                   ("Equal", "Equal"), ("Less", "Less"), ("LessOrEqual", "LessEqual"),
                    ("And", "LogicalAnd"), ("Or", "LogicalOr"), ("Xor", "LogicalXor")):
     onnx_op(_onnx)(_binary(_ov))
+
+
+def _swapped(ov_type):
+    # a > b as b < a (a >= b as b <= a): OpenVINO's CPU Greater / GreaterEqual are true when an
+    # operand is NaN, Less / LessEqual are false as IEEE comparisons must be
+    def translate(ctx, node):
+        a, b = legacy_broadcast(ctx, node, node.input_required(0), node.input_required(1))
+        return ctx.binary(ov_type, b, a)
+    return translate
+
+
+onnx_op("Greater")(_swapped("Less"))
+onnx_op("GreaterOrEqual")(_swapped("LessEqual"))
 
 
 @onnx_op("Div")

@@ -16,15 +16,50 @@ def identity(ctx, node):
     return node.input_required(0)
 
 
-@onnx_op("Dropout")
+def _all_true_like(ctx, x):
+    return ctx.op1("Broadcast", [ctx.const(np.array(True)), ctx.shape_of(x)], {"mode": "numpy"}, version="opset3")
+
+
+@onnx_op("Dropout", until=11)
 def dropout(ctx, node):
     # inference: output = input; mask (if used) = all true
     x = node.input_required(0)
-    mask = None
-    if node.output_used(1):
-        mask = ctx.op1("Broadcast", [ctx.const(np.array(True)), ctx.shape_of(x)], {"mode": "numpy"},
-                       version="opset3")
-    return [x, mask]
+    return [x, _all_true_like(ctx, x) if node.output_used(1) else None]
+
+
+@onnx_op("Dropout", since=12)
+def dropout_12(ctx, node):
+    """Dropout with inputs ratio and training_mode: when training, y = mask * x / (1 - ratio) with
+    mask = u >= ratio for uniform u in [0, 1). With a seed and a static shape, u is the stream of
+    numpy's RandomState(seed) (ONNX's reference), fixed at conversion time (rounded down to f32 so
+    that the comparison with an f32 ratio is exact); otherwise OpenVINO's RandomUniform draws it."""
+    x, ratio, training = node.input_required(0), node.input(1), node.input(2)
+    tv = ctx.value(training) if training is not None else np.array(False)
+    rv = ctx.value(ratio) if ratio is not None else np.array(0.5)
+    if (tv is not None and not bool(np.asarray(tv).reshape(-1)[0])) or \
+            (rv is not None and float(np.asarray(rv).reshape(-1)[0]) == 0.0):
+        return [x, _all_true_like(ctx, x) if node.output_used(1) else None]
+    et = ctx.et(x)
+    r = ctx.convert(ctx.to_scalar(ratio), "f32") if ratio is not None else ctx.const(np.float32(0.5))
+    seed = node.attr("seed")
+    xs = ctx.static_shape(x)
+    if seed is not None and xs is not None:
+        u = np.random.RandomState(seed).uniform(0, 1.0, xs)
+        u32 = u.astype(np.float32)
+        u32 = np.where(u32.astype(np.float64) > u, np.nextafter(u32, np.float32(-1)), u32)   # round down
+        u = ctx.const(np.ascontiguousarray(u32, np.float32))
+    else:
+        u = ctx.op1("RandomUniform", [ctx.shape_of(x), ctx.const(np.float32(0)), ctx.const(np.float32(1))],
+                    {"output_type": "f32", "global_seed": int(seed or 0), "op_seed": 0}, version="opset8")
+    keep = ctx.binary("LessEqual", r, u)                               # u >= ratio
+    one = ctx.const(np.float32(1))
+    scale = ctx.convert(ctx.binary("Divide", one, ctx.binary("Subtract", one, r)), et)
+    y = ctx.binary("Multiply", ctx.binary("Multiply", ctx.convert(keep, et), x), scale)
+    if tv is None:           # training_mode known only at run time
+        t = ctx.convert(ctx.to_scalar(training), "boolean")
+        y = ctx.op1("Select", [t, y, x], {"auto_broadcast": "numpy"})
+        keep = ctx.binary("LogicalOr", keep, ctx.op1("LogicalNot", [t]))
+    return [y, keep if node.output_used(1) else None]
 
 
 @onnx_op("Constant")

@@ -68,6 +68,17 @@ def drop_axes(ctx, y, axes, r: int, k: int):
     return ctx.reshape(y, ctx.gather(ctx.shape_of(y), topk.output(1)))
 
 
+def _reduce_max_min_float(ctx, node, kind, x, axes, keep):
+    """Max (min) of floats where a reduced set may be all -inf (+inf): OpenVINO's CPU kernels
+    start from the lowest (highest) finite value and return -FLT_MAX (FLT_MAX) there; such sets
+    are found by a second reduction and given the infinity (masked attention rows need it)."""
+    y = _reduce(ctx, node, kind, x, axes, keep)
+    inf = ctx.const(-np.inf if kind == "ReduceMax" else np.inf, x)
+    is_inf = ctx.convert(ctx.binary("Equal", x, inf), ctx.et(x))
+    all_inf = _reduce(ctx, node, "ReduceMin", is_inf, axes, keep)          # 1 when every value is inf
+    return ctx.op1("Select", [ctx.binary("Greater", all_inf, ctx.const(0.5, x)), inf, y], {"auto_broadcast": "numpy"})
+
+
 def _make(kind, axes_input_since):
     def translate(ctx, node):
         x = node.input_required(0)
@@ -92,6 +103,8 @@ def _make(kind, axes_input_since):
             y = _reduce(ctx, node, kind, x, axes, keep)
             inf = ctx.const(-np.inf if kind == "ReduceMax" else np.inf, y)
             return ctx.op1("Broadcast", [inf, ctx.shape_of(y)], {"mode": "numpy"}, version="opset3")
+        if kind in ("ReduceMax", "ReduceMin") and ctx.et(x) in ("f16", "bf16", "f32", "f64"):
+            return _reduce_max_min_float(ctx, node, kind, x, axes, keep)
         if kind in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"):
             return _reduce(ctx, node, kind, x, axes, keep)
         if kind in ("ReduceL1", "ReduceL2"):
