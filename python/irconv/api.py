@@ -107,8 +107,17 @@ def _io_specs(opts):
     return inputs, outputs
 
 
+def _model_proto(input_model):
+    """input_model as an onnx.ModelProto when it is one (onnx is only imported for non-paths)."""
+    if isinstance(input_model, (str, bytes, os.PathLike)):
+        return None
+    import onnx  # noqa: PLC0415 - a declared dependency, needed only for in-memory models
+    return input_model if isinstance(input_model, onnx.ModelProto) else None
+
+
 def convert_model(input_model, framework=None, static_shape=False, disable_passes=(), **options):
-    """Converts a model file (or SavedModel directory) into an irconv Model.
+    """Converts a model file (or SavedModel directory), or an in-memory onnx.ModelProto, into an
+    irconv Model.
 
     framework: onnx | tf | mxnet | caffe | kaldi (detected from the file when omitted).
     input / input_shape / output: the Model Optimizer's --input / --input_shape / --output
@@ -117,9 +126,21 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
     Other options are the CLI flags' names (input_proto=, input_checkpoint=, counts=, ...).
     static_shape: fold shape sub-graphs for the model's current input shapes.
     disable_passes: names of core passes to skip (debugging).
+    base_dir: with a ModelProto, the directory its external data locations are relative to
+      (a ModelProto without external data needs none); the proto is read in memory, never
+      written to a temporary file.
     """
-    path = os.fspath(input_model)
-    fw = registry.detect(path, framework)
+    proto = _model_proto(input_model)
+    if proto is not None:
+        if framework and registry.detect("", framework) != "onnx":
+            raise IrconvError("an onnx.ModelProto is an ONNX model, not framework '%s'" % framework)
+        fw, path = "onnx", proto
+    else:
+        if not isinstance(input_model, (str, bytes, os.PathLike)):
+            raise IrconvError("input_model must be a path or an onnx.ModelProto, got %s"
+                              % type(input_model).__name__)
+        path = os.fspath(input_model)
+        fw = registry.detect(path, framework)
     opts = dict(options)
     stage = opts.pop("on_stage", None) or (lambda name: None)   # progress hook: "load", "transform"
     stage("load")
@@ -136,7 +157,7 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
         preprocess.apply(graph, fw, opts, original)
     if options.get("model_name"):
         graph.name = options["model_name"]
-    elif graph.name in ("", "model"):
+    elif graph.name in ("", "model") and proto is None:
         graph.name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
     stage("transform")
     times = graph.run_passes(static_shape=bool(static_shape), disabled=list(disable_passes))

@@ -146,20 +146,29 @@ def _rename(core_node, name: str) -> None:
         pass
 
 
-def convert(path: str, options: Optional[dict] = None):
-    """Converts the ONNX model at `path` to an irconv._core.Graph (passes not yet run).
-    `options` is accepted for forward compatibility; unknown keys are ignored."""
+def convert(path, options: Optional[dict] = None):
+    """Converts the ONNX model at `path` (or an in-memory onnx.ModelProto) to an irconv._core.Graph
+    (passes not yet run). Options: base_dir = directory the external data locations of an
+    in-memory ModelProto are relative to; unknown keys are ignored."""
     from irconv import _core  # the lead's package loads the extension
 
-    path = os.fspath(path)
-    model = load_model(path)
+    if isinstance(path, onnx.ModelProto):
+        model = path
+        name = model.graph.name or "model"
+        path = "<onnx.ModelProto '%s'>" % name
+        if not model.HasField("graph"):
+            raise IrconvError("%s: not a valid ONNX model (no graph in the ModelProto)" % path)
+        ext = ExternalData(path, (options or {}).get("base_dir"), in_memory=True)
+    else:
+        path = os.fspath(path)
+        model = load_model(path)
+        ext = ExternalData(path)
+        name = model.graph.name or os.path.splitext(os.path.basename(path))[0]
     graph = model.graph
     opsets = _opsets(model)
     local = functions.local_functions(model)
     _check_supported(path, graph, opsets, local)
 
-    ext = ExternalData(path)
-    name = graph.name or os.path.splitext(os.path.basename(path))[0]
     g = _core.Graph(name)
 
     used = set()

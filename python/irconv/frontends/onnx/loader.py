@@ -85,17 +85,26 @@ ConstValue = Union[np.ndarray, RawConst, StringConst]
 
 
 class ExternalData:
-    """mmaps of the external data files of one model, relative to the model's directory."""
+    """mmaps of the external data files of one model, relative to the model's directory (or, for
+    a ModelProto given in memory, to an explicit base_dir)."""
 
-    def __init__(self, model_path: str):
+    def __init__(self, model_path: str, base_dir: Optional[str] = None, in_memory: bool = False):
         self.model_path = model_path
-        self.base_dir = os.path.dirname(os.path.abspath(model_path))
+        self.in_memory = in_memory
+        if base_dir is not None:
+            self.base_dir = os.fspath(base_dir)
+        else:
+            self.base_dir = None if in_memory else os.path.dirname(os.path.abspath(model_path))
         self._maps: Dict[str, mmap.mmap] = {}
 
     def resolve(self, location: str, tensor: str) -> str:
         if not location:
             raise IrconvError("%s: tensor '%s' uses external data but names no location"
                               % (self.model_path, tensor))
+        if self.base_dir is None:
+            raise IrconvError("%s: tensor '%s' keeps its data in the external file '%s': pass base_dir= "
+                              "(the directory that location is relative to) with an in-memory ModelProto"
+                              % (self.model_path, tensor, location))
         if os.path.isabs(location) or location.startswith(("/", "\\")):
             raise IrconvError("%s: tensor '%s': external data location '%s' is an absolute path; "
                               "it must be relative to the model's directory"
@@ -110,6 +119,8 @@ class ExternalData:
     def view(self, location: str, offset: int, length: Optional[int], expected: int,
              tensor: str) -> memoryview:
         # SELF_LOCATION: inline raw_data that load_model() left in the model file itself
+        if location == SELF_LOCATION and self.in_memory:
+            raise IrconvError("%s: tensor '%s' names an invalid external data location" % (self.model_path, tensor))
         full = os.path.abspath(self.model_path) if location == SELF_LOCATION else self.resolve(location, tensor)
         mm = self._maps.get(full)
         if mm is None:
