@@ -5,6 +5,7 @@ Steps: load the file(s) (loader.py); resolve --input/--output in the TF graph an
 the nodes the outputs need (through inlined functions and loop bodies) and report every
 unsupported op at once; translate those nodes depth-first from the outputs; name the results.
 """
+import logging
 import os
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -21,6 +22,11 @@ from .registry import lookup
 from .tensors import ET_TO_NP, et_of
 
 MAX_NAMES_LISTED = 5
+log = logging.getLogger("irconv")
+# the legacy converter's sub-graph replacement inputs: irconv converts such graphs as they are
+_LEGACY_CONFIGS = (("transformations_config", "--transformations_config"),
+                   ("tensorflow_object_detection_api_pipeline_config",
+                    "--tensorflow_object_detection_api_pipeline_config"))
 # ops with side effects / no data outputs that are never graph outputs by default
 _NOT_OUTPUTS = {"NoOp", "Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "SaveV2", "Save", "SaveSlices",
                 "RestoreV2", "Restore", "RestoreSlice", "MergeV2Checkpoints", "VarIsInitializedOp",
@@ -242,13 +248,33 @@ def _make_plan(ctx, model, options):
             for src, _ in n.inputs:
                 consumed.add(src)
             consumed.update(n.control)
+        used_loops = _loops_with_used_results(model, consumed)
         for n in model.nodes.values():
             if n.name in consumed or n.op in _NOT_OUTPUTS or n.op.startswith(("Save", "Restore")):
                 continue
+            if n.op in ("Exit", "RefExit") and _loop_of_exit(model, n) in used_loops:
+                continue    # a leftover result (e.g. the counter) of a loop whose other results are used
             plan.outputs.append(((n.name, 0), [n.name, n.name + ":0"], n.name))
         if not plan.outputs:
             raise IrconvError("%s: cannot find the graph's outputs; name them with --output" % model.path)
     return plan
+
+
+def _loop_of_exit(model, node):
+    """The LoopCond node name of the TF1 while loop an Exit belongs to (None when not found)."""
+    sw = model.nodes.get(node.inputs[0][0]) if node.inputs else None
+    if sw is None or sw.op not in ("Switch", "RefSwitch") or len(sw.inputs) < 2:
+        return None
+    return sw.inputs[1][0]
+
+
+def _loops_with_used_results(model, consumed):
+    loops = set()
+    for n in model.nodes.values():
+        if n.op in ("Exit", "RefExit") and n.name in consumed:
+            loops.add(_loop_of_exit(model, n))
+    loops.discard(None)
+    return loops
 
 
 def _num_outputs_hint(model, node):
@@ -504,6 +530,12 @@ def convert(path: str, options: Optional[dict] = None):
     from irconv import _core  # noqa: PLC0415 - the package loads the extension
 
     options = dict(options or {})
+    for key, flag in _LEGACY_CONFIGS:
+        if options.get(key):
+            # never read (the file need not even exist): Preprocessor/Postprocessor loops, NMS and
+            # the box predictors convert op by op
+            log.info("%s %s: not needed by irconv (the graph is converted as it is, loops and NMS included); "
+                     "ignored", flag, options[key])
     model = load(os.fspath(path), options)
     base = os.path.basename(os.path.normpath(os.fspath(options.get("saved_model_dir") or path)))
     g = _core.Graph(os.path.splitext(base)[0] or "model")

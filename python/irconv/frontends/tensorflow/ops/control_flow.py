@@ -42,6 +42,25 @@ class TensorArray:
         self.data = data
         self.writes = []          # (index value, Output) written outside loops
 
+    def loop_filled(self, ctx, data):
+        """The array after a loop wrote rows 0 .. n-1 of it: `data` [n, ...] padded with zero rows up to
+        the array's size (TF reads elements nothing wrote as zeros, e.g. dynamic_rnn's outputs past
+        the longest sequence; a dynamic-size array is as long as what was written)."""
+        size = self.size
+        if size is None or not _is_tensor(size):
+            return data
+        sv = ctx.value(size)
+        if sv is not None and int(np.asarray(sv).reshape(-1)[0]) == 0:
+            return data
+        r = ctx.rank(data)
+        if r is None:
+            raise IrconvError("a TensorArray/TensorList written in a loop has an element of unknown rank")
+        n = ctx.dim(data, 0)
+        want = ctx.reshape(ctx.convert(size, "i64"), [1])
+        extra = ctx.binary("Maximum", ctx.binary("Subtract", want, n), ctx.i64([0]))
+        end = ctx.concat([extra, ctx.i64([0] * (r - 1))], 0) if r > 1 else extra
+        return ctx.op1("Pad", [data, ctx.i64([0] * r), end, ctx.const(0, data)], {"pad_mode": "constant"})
+
     def stacked(self, ctx, what):
         if self.data is not None:
             return self.data
@@ -270,7 +289,7 @@ class _Frame:
         carried = [(v, p, n) for v, p, n in zip(inits, params, nexts)]
         loop, k, written = lb.make_loop(cond0, carried, prefix + self.name)
         for j, a in enumerate(written):
-            a.outer.data = loop.output(k + j)
+            a.outer.data = a.outer.loop_filled(ctx, loop.output(k + j))
         self.outputs = [loop.output(i) for i in range(len(self.vars))]
 
 
@@ -523,7 +542,7 @@ def while_(ctx, node):
             result.append(loop.output(x))
         elif kind == "array":
             if id(x) in arrays:
-                result.append(TensorArray(x.et, x.size, x.element_shape, arrays[id(x)]))
+                result.append(TensorArray(x.et, x.size, x.element_shape, x.loop_filled(ctx, arrays[id(x)])))
             else:
                 result.append(x)
         else:

@@ -52,7 +52,8 @@ class _Body:
         self.ctx = ctx
 
     def c(self, v):
-        return self.g.constant(np.ascontiguousarray(np.asarray(v))).output(0)
+        a = np.asarray(v)          # (np.ascontiguousarray would turn a scalar into shape [1])
+        return self.g.constant(a if a.flags.c_contiguous else np.ascontiguousarray(a)).output(0)
 
     def op(self, t, ins, attrs=None, version=""):
         return self.g.op(t, ins, dict(attrs or {}), version=version).output(0)
