@@ -204,7 +204,10 @@ def _value(text, dtype, where):
     return arr
 
 
-_ITEM = re.compile(r"^(?P<name>[^\[\]{}]+?)\s*(?P<shape>\[[^\]]*\]|\([^)]*\))?\s*(?:\{(?P<type>[^}]*)\})?\s*$")
+# name[shape]{type}, or name{type}[shape] as the Model Optimizer also read (its GNMT guide:
+# "IteratorGetNext:1{i32}[1]")
+_ITEM = re.compile(r"^(?P<name>[^\[\]{}]+?)\s*(?:(?P<shape>\[[^\]]*\]|\([^)]*\))?\s*(?:\{(?P<type>[^}]*)\})?"
+                   r"|\{(?P<type2>[^}]*)\}\s*(?P<shape2>\[[^\]]*\]|\([^)]*\)))\s*$")
 
 
 def _port_split(name):
@@ -236,13 +239,15 @@ def parse_inputs(input=None, input_shape=None):  # noqa: A002 - the Model Optimi
         if not m:
             raise IrconvError("%s: expected name[shape]{type}->value" % where)
         name, in_port, out_port = _port_split(m.group("name").strip())
-        shape = parse_shape(m.group("shape"), where) if m.group("shape") else None
+        shape_text = m.group("shape") or m.group("shape2")
+        type_text = m.group("type") if m.group("type") is not None else m.group("type2")
+        shape = parse_shape(shape_text, where) if shape_text else None
         dtype = None
-        if m.group("type") is not None:
-            t = m.group("type").strip().lower()
+        if type_text is not None:
+            t = type_text.strip().lower()
             if t not in _TYPES:
                 raise IrconvError("%s: unknown type '%s' (expected one of f64, f32, f16, i64, i32, u8, boolean, ...)"
-                                  % (where, m.group("type")))
+                                  % (where, type_text))
             dtype = _TYPES[t]
         if vtext is not None:
             value = _value(vtext, dtype, where)
