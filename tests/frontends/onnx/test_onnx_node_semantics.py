@@ -228,3 +228,41 @@ def test_maxpool_indices_column_major(shape, kernel, tmp_path):
     got, ref = _run(model, {"x": x}, tmp_path)
     _same(got["y"], ref[0], exact=True)
     _same(got["i"], ref[1], exact=True)
+
+
+# ---------------------------------------------------------------- 2-bit unsigned integers
+def _u2_codes(a):
+    a = np.asarray(a).view(np.uint8).reshape(-1)
+    return np.stack([(a >> (2 * k)) & 3 for k in range(4)], axis=1).reshape(-1)
+
+
+def test_cast_to_and_from_uint2(tmp_path):
+    import ml_dtypes
+    from onnx import numpy_helper
+    x = np.array([-3, -2, -1, 0, 1, 2, 3, 5.7], np.float32)
+    model = make_model([helper.make_node("Cast", ["x"], ["q"], to=T.UINT2),
+                        helper.make_node("Cast", ["q"], ["y"], to=T.FLOAT)], {"x": x}, ["q", "y"], opset=25)
+    got = run_ir(to_graph(model, tmp_path), {"x": x})
+    want = x.astype(np.int64).astype(ml_dtypes.uint2)            # the low two bits
+    np.testing.assert_array_equal(_u2_codes(got["q"])[:x.size], want.astype(np.uint8))
+    np.testing.assert_array_equal(got["y"], want.astype(np.float32))
+    # a uint2 initializer feeding DequantizeLinear
+    q = np.array([0, 1, 2, 3, 3], ml_dtypes.uint2)
+    model = make_model([helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])], {}, ["y"], opset=25)
+    model.graph.initializer.extend([numpy_helper.from_array(q, "q"), numpy_helper.from_array(np.float32(0.5), "s"),
+                                    numpy_helper.from_array(np.array(1, ml_dtypes.uint2), "z")])
+    np.testing.assert_array_equal(run_ir(to_graph(model, tmp_path), {})["y"], (np.array([0, 1, 2, 3, 3]) - 1) * 0.5)
+
+
+def test_quantize_float4e2m1_saturates(tmp_path):
+    import ml_dtypes
+    from onnx import numpy_helper
+    x = np.array([0, 2.5, 4.8, 8.6, -30, -20, 6, 9, -0.0, -2.5, -4.8, -8.6], np.float32).reshape(3, 4)
+    s = np.array([2, 3, 4], np.float32)
+    model = make_model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], axis=0)], {"x": x, "s": s}, ["y"],
+                       opset=25)
+    model.graph.initializer.append(numpy_helper.from_array(np.zeros(3, ml_dtypes.float4_e2m1fn), "z"))
+    got = np.asarray(run_ir(to_graph(model, tmp_path), {"x": x, "s": s})["y"]).view(np.uint8).reshape(-1)
+    codes = np.stack([got & 15, got >> 4], axis=1).reshape(-1)[:x.size]
+    want = np.clip(x / s[:, None], -6, 6).astype(ml_dtypes.float4_e2m1fn).view(np.uint8).reshape(-1) & 15
+    np.testing.assert_array_equal(codes, want)

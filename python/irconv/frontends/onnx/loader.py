@@ -27,7 +27,7 @@ ONNX_TO_ET: Dict[int, str] = {
     T.BFLOAT16: "bf16", T.FLOAT8E4M3FN: "f8e4m3", T.FLOAT8E5M2: "f8e5m2",
     T.UINT4: "u4", T.INT4: "i4",
 }
-for _name, _et in (("FLOAT4E2M1", "f4e2m1"), ("FLOAT8E8M0", "f8e8m0")):
+for _name, _et in (("FLOAT4E2M1", "f4e2m1"), ("FLOAT8E8M0", "f8e8m0"), ("UINT2", "u2")):
     if hasattr(T, _name):
         ONNX_TO_ET[getattr(T, _name)] = _et
 
@@ -41,7 +41,7 @@ ET_TO_NP: Dict[str, np.dtype] = {
 NP_TO_ET = {v: k for k, v in ET_TO_NP.items()}
 
 # element types stored as raw (packed) bytes: bits per element
-RAW_BITS = {"bf16": 16, "f8e4m3": 8, "f8e5m2": 8, "f8e8m0": 8, "u4": 4, "i4": 4, "f4e2m1": 4}
+RAW_BITS = {"bf16": 16, "f8e4m3": 8, "f8e5m2": 8, "f8e8m0": 8, "u4": 4, "i4": 4, "f4e2m1": 4, "u2": 2}
 
 
 def bf16_bytes(values) -> bytes:
@@ -235,9 +235,10 @@ def tensor_to_value(t: TensorProto, ext: ExternalData, what: str = "") -> ConstV
         if et in ET_TO_NP:
             return b.view(ET_TO_NP[et]).reshape(dims)
         return RawConst(et, dims, b.tobytes())
-    if et in ("u4", "i4", "f4e2m1"):
+    if et in ("u4", "i4", "f4e2m1", "u2"):
+        per = 8 // RAW_BITS[et]
         b = np.asarray(t.int32_data, dtype=np.int32).view(np.uint32).astype(np.uint8)
-        b = _check_count(b, (numel + 1) // 2, ext, name)
+        b = _check_count(b, (numel + per - 1) // per, ext, name)
         return RawConst(et, dims, b.tobytes())
     if et == "f32":
         return _check_count(np.asarray(t.float_data, dtype=np.float32), numel, ext, name).reshape(dims)

@@ -93,6 +93,10 @@ def cast_to(ctx, node, x, et, saturate: bool = True, round_mode: str = "up"):
         x = _saturate(ctx, x, F8_MAX[et])
     elif et == "f8e8m0" and src in FLOAT_ETS:
         return _to_e8m0(ctx, x, saturate, round_mode)
+    elif et == "u2" and src != "boolean":
+        # 2-bit targets keep the low bits (as ml_dtypes' and numpy's integer conversions do)
+        x = ctx.op1("BitwiseAnd", [ctx.convert(x, "i32"), ctx.const(np.array(3, np.int32))],
+                    {"auto_broadcast": "numpy"}, version="opset13")
     elif et == "f4e2m1" and src in FLOAT_ETS:
         # ONNX: |x| > 6 and +-inf saturate to +-6, NaN becomes 6 (float4 has no NaN / inf)
         x = _select(ctx, ctx.op1("IsNaN", [x], version="opset10"), ctx.const(6.0, x),

@@ -14,7 +14,7 @@ from ..registry import onnx_op
 from .conv import convolution
 
 RANGES = {"u8": (0, 255), "i8": (-128, 127), "u16": (0, 65535), "i16": (-32768, 32767),
-          "u4": (0, 15), "i4": (-8, 7)}
+          "u4": (0, 15), "i4": (-8, 7), "u2": (0, 3)}
 
 
 def _broadcastable(ctx, node, t, x, axis, block_size=0):
@@ -62,13 +62,12 @@ def quantize(ctx, node, x, scale, zp, out_et, axis, block_size=0):
         x = ctx.convert(x, "f32")
     scale = _broadcastable(ctx, node, ctx.convert_like(scale, x), x, axis, block_size)
     zp = _broadcastable(ctx, node, zp, x, axis, block_size)
-    if out_et in ("f8e4m3", "f8e5m2"):
-        # float 8 targets: y = saturate(x / scale) rounded to the target type (zero point is 0)
+    if out_et in ("f8e4m3", "f8e5m2", "f4e2m1"):
+        # float 8 / 4 targets: y = saturate(x / scale) rounded to the target type (zero point is 0);
+        # float 4 has no NaN / inf: it always saturates
+        from .cast import cast_to  # noqa: PLC0415
         y = ctx.binary("Divide", x, scale)
-        if node.attr("saturate", 1):
-            fmax = 448.0 if out_et == "f8e4m3" else 57344.0
-            y = ctx.op1("Clamp", [y], {"min": -fmax, "max": fmax})
-        return ctx.op1("Convert", [y], {"destination_type": out_et})
+        return cast_to(ctx, node, y, out_et, saturate=bool(node.attr("saturate", 1)))
     if out_et not in RANGES:
         raise IrconvError("%s: quantizing to %s is not supported" % (node.describe(), out_et))
     lo, hi = RANGES[out_et]
