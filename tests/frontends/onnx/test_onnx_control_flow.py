@@ -263,3 +263,19 @@ def test_unsupported_cases_name_the_node(tmp_path):
                    {"x": (np.float32, [2])}, ["y"], {"k": np.int64(3)}, opset=13)
     with pytest.raises(IrconvError, match="SequenceAt node.*position 3 is out of range"):
         to_graph(m, tmp_path)
+
+
+def test_scan_inside_scan(tmp_path):
+    # OpenVINO does not nest TensorIterators: the inner Scan becomes a Loop over its scan axis
+    inner_body = graph([helper.make_node("Add", ["a_in", "e"], ["a_out"]), helper.make_node("Identity", ["a_out"], ["ao"])],
+                       "inner", [vi("a_in", F, []), vi("e", F, [])], [vi("a_out", F), vi("ao", F)])
+    outer_body = graph([helper.make_node("Scan", ["zero", "row"], ["rs", "cums"], body=inner_body, num_scan_inputs=1,
+                                         scan_input_directions=[1]),
+                        helper.make_node("Add", ["s_in", "rs"], ["s_out"])],
+                       "outer", [vi("s_in", F, []), vi("row", F, [4])], [vi("s_out", F), vi("cums", F)])
+    nodes = [helper.make_node("Scan", ["s0", "x"], ["s", "all"], body=outer_body, num_scan_inputs=1)]
+    m = make_model(nodes, {"s0": (np.float32, []), "x": (np.float32, [3, 4])}, ["s", "all"], {"zero": np.float32(0)},
+                   opset=11)
+    g, _, _ = check(m, {"s0": np.array(1, np.float32), "x": R.randn(3, 4).astype(np.float32)}, tmp_path)
+    ti = [n for n in g.topo_order() if n.type == "TensorIterator"][0]
+    assert [n.type for n in ti.bodies[0].topo_order()].count("Loop") == 1

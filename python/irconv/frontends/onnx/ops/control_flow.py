@@ -123,6 +123,7 @@ class BodyContext(Context):
         self.local_functions = parent.local_functions
         self.inline = graph is parent.g
         self.captured: list = []   # (body Parameter node, outer Output)
+        self.ti_body = False       # the body of a TensorIterator (OpenVINO does not nest them)
         if self.inline:
             self.function_prefixes = parent.function_prefixes
             self.renamed = parent.renamed
@@ -163,10 +164,9 @@ class BodyContext(Context):
             return Opt(None if outer.value is None else self._capture(name, outer.value), outer.type_proto)
         if isinstance(outer, GrowingSeq):
             raise IrconvError("sequence '%s' of an enclosing loop cannot be used in a nested sub-graph" % name)
-        v = outer.value() if (outer.is_const or outer.shape is not None) else None
-        if v is not None and v.size <= _MAX_COPIED_VALUE:
-            out = self.g.constant(np.ascontiguousarray(v), name=name).output(0)
-            return out
+        v = outer.value()  # constants are shared (borrowed, one blob in the .bin); small known values copied
+        if v is not None and (outer.is_const or v.size <= _MAX_COPIED_VALUE):
+            return self.g.constant(np.ascontiguousarray(v), name=name).output(0)
         for p, o in self.captured:
             if o == outer:
                 return p.output(0)
@@ -214,7 +214,16 @@ def _check_body_supported(ctx, node, gproto):
                           % (path, gproto.name, node.describe(), str(e)[len(path) + 2:])) from None
 
 
-def translate_graph(ctx, node, gproto, formals, name: str, inline: bool = False) -> Body:
+def in_ti_body(ctx) -> bool:
+    c = ctx
+    while c is not None:
+        if getattr(c, "ti_body", False):
+            return True
+        c = getattr(c, "parent", None)
+    return False
+
+
+def translate_graph(ctx, node, gproto, formals, name: str, inline: bool = False, ti_body: bool = False) -> Body:
     """Translates ONNX sub-graph `gproto`. formals: one entry per graph input:
     ("param", et, shape) -> a body Parameter; ("sliced", et, shape, axis) -> a body Parameter of
     `shape` (1 on `axis`) squeezed on `axis`; ("value", v) -> bound to v (Output / Seq / ...).
@@ -228,6 +237,7 @@ def translate_graph(ctx, node, gproto, formals, name: str, inline: bool = False)
                           % (node.describe(), gproto.name, len(gproto.input), len(formals)))
     graph = ctx.g if inline else _core.Graph(name)
     bctx = BodyContext(ctx, graph, _graph_used_names(gproto))
+    bctx.ti_body = ti_body
     params = []
     for vi, f in zip(gproto.input, formals):
         kind = f[0]
@@ -383,7 +393,7 @@ def if_(ctx, node):
         finish_body(body)
     for i, (t, e) in enumerate(zip(*[b.outputs for b in bodies])):
         if _signature(t) != _signature(e):
-            raise IrconvError("%s: output %d is a %s in then_branch and a %s in else_branch; with a run-time "
+            raise IrconvError("%s: output %d is (%s) in then_branch and (%s) in else_branch; with a run-time "
                               "condition both must have the same structure"
                               % (node.describe(), i, _describe(_signature(t)), _describe(_signature(e))))
     n = ctx.g.op_with_bodies("If", inputs, [b.graph for b in bodies], input_map, output_map, name=node.name)
@@ -519,7 +529,9 @@ def _slice_keys(axis: int, reverse: bool) -> dict:
 
 
 def build_scan(ctx, node, body_g, states, scans, in_axes, in_dirs, out_axes, out_dirs, name):
-    """Scan-9 semantics on `ctx`'s graph as a TensorIterator: returns (final states, scan outputs)."""
+    """Scan-9 semantics on `ctx`'s graph as a TensorIterator (a Loop over the scan axis when already
+    inside a TensorIterator body): returns (final states, scan outputs)."""
+    use_loop = in_ti_body(ctx)
     n_state, n_in = len(states), len(scans)
     n_out = len(body_g.output) - n_state
     if n_out < 0 or len(body_g.input) != n_state + n_in:
@@ -542,7 +554,7 @@ def build_scan(ctx, node, body_g, states, scans, in_axes, in_dirs, out_axes, out
             shape[a] = 1
         formals.append(("sliced", x.element_type, shape, a))
     for _round in range(_MAX_RELAX_ROUNDS + 1):
-        body = translate_graph(ctx, node, body_g, formals, name)
+        body = translate_graph(ctx, node, body_g, formals, name, ti_body=not use_loop)
         changed = False
         for i in range(n_state):
             out = require_tensor(node, body.outputs[i], "body output %d (state)" % i)
@@ -553,6 +565,14 @@ def build_scan(ctx, node, body_g, states, scans, in_axes, in_dirs, out_axes, out
         if not changed:
             break
     inputs, input_map, output_map = [], [], []
+    if use_loop:  # trip count = length of the scan axis, condition always true
+        x0 = scans[0]
+        shape = ctx.static_shape(x0)
+        trip = ctx.const(np.int64(shape[axes[0]])) if shape is not None else \
+            ctx.gather(ctx.shape_of(x0), np.asarray(axes[0], np.int64), 0)
+        inputs = [trip, ctx.const(np.bool_(True))]
+        r_cond = body.result(body.graph.constant(np.array(True)).output(0))
+        output_map.append({"result": r_cond, "purpose": "execution_condition"})
     for i in range(n_state):
         r = body.result(body.outputs[i])
         inputs.append(states[i])
@@ -572,7 +592,8 @@ def build_scan(ctx, node, body_g, states, scans, in_axes, in_dirs, out_axes, out
         inputs.append(outer)
         input_map.append({"outer": len(inputs) - 1, "param": p})
     finish_body(body)
-    n = ctx.g.op_with_bodies("TensorIterator", inputs, [body.graph], input_map, output_map, name=name)
+    n = ctx.g.op_with_bodies("Loop" if use_loop else "TensorIterator", inputs, [body.graph], input_map, output_map,
+                             name=name)
     ctx.created.append(n)
     outs = [n.output(i) for i in range(n.num_outputs)]
     return outs[:n_state], outs[n_state:]
