@@ -204,6 +204,49 @@ def _nms(kind, bx, s_c, max_per_class, iou, thr, sigma):
     return idx, tf.where(tf.range(k) < n, sel, -1.0)
 
 
+def _grid_anchors(f, scale, ratios):
+    """MultipleGridAnchorGenerator in small: anchors (ycenter, xcenter, h, w) computed in the graph
+    from the feature map's Shape (Range, meshgrid, Tile), one per cell and aspect ratio."""
+    hw = tf.shape(f)[1:3]
+    ys = (tf.cast(tf.range(hw[0]), tf.float32) + 0.5) / tf.cast(hw[0], tf.float32)
+    xs = (tf.cast(tf.range(hw[1]), tf.float32) + 0.5) / tf.cast(hw[1], tf.float32)
+    yy, xx = tf.meshgrid(ys, xs, indexing="ij")
+    centers = tf.reshape(tf.stack([yy, xx], -1), [-1, 1, 2])
+    sizes = np.array([[scale / np.sqrt(r), scale * np.sqrt(r)] for r in ratios], F32)
+    a = len(ratios)
+    n = tf.shape(centers)[0]
+    return tf.reshape(tf.concat([tf.tile(centers, [1, a, 1]), tf.tile(tf.constant(sizes)[None], [n, 1, 1])], 2),
+                      [-1, 4])
+
+
+def _per_image_dynamic(bx, sc, num_classes, max_per_class, max_total, iou, thr):
+    """multiclass_non_max_suppression with use_static_shapes=False (the OD API's default): clip to
+    the window and drop empty boxes (Where + Gather), per class keep scores above the threshold
+    (Where + Gather) and NonMaxSuppressionV3, sort_by_field (TopK of the Size), pad_or_clip to
+    max_total (Slice + Pad by computed amounts)."""
+    ymin, xmin, ymax, xmax = tf.split(bx, 4, axis=1)
+    cl = [tf.maximum(tf.minimum(v, 1.0), 0.0) for v in (ymin, xmin, ymax, xmax)]
+    bx = tf.concat(cl, 1)
+    area = tf.squeeze((cl[2] - cl[0]) * (cl[3] - cl[1]), [1])
+    keep = tf.reshape(tf.where(tf.greater(area, 0.0)), [-1])
+    bx, sc = tf.gather(bx, keep), tf.gather(sc, keep)
+    all_b, all_s, all_c = [], [], []
+    for c in range(num_classes):
+        hi = tf.reshape(tf.where(tf.greater(sc[:, c], thr)), [-1])
+        b_c, s_c = tf.gather(bx, hi), tf.gather(sc[:, c], hi)
+        idx = tf.image.non_max_suppression(b_c, s_c, tf.minimum(max_per_class, tf.size(s_c)), iou)
+        all_b.append(tf.gather(b_c, idx))
+        all_s.append(tf.gather(s_c, idx))
+        all_c.append(tf.zeros_like(tf.gather(s_c, idx)) + float(c))
+    ab, as_, ac = tf.concat(all_b, 0), tf.concat(all_s, 0), tf.concat(all_c, 0)
+    top_s, order = tf.nn.top_k(as_, tf.size(as_))
+    ab, ac = tf.gather(ab, order), tf.gather(ac, order)
+    n = tf.minimum(tf.size(top_s), max_total)
+    pad = max_total - n
+    return (tf.pad(ab[:n], [[0, pad], [0, 0]]), tf.pad(top_s[:n], [[0, pad]]), tf.pad(ac[:n] + 1.0, [[0, pad]]),
+            tf.cast(n, tf.float32))
+
+
 def od_api_ssd(nms="v4_padded", num_classes=3, max_per_class=5, max_total=8, iou=0.6, score_thr=0.72,
                sigma=0.0, seed=11):
     """An OD API SSD frozen_inference_graph in small: image_tensor uint8 [?, ?, ?, 3];
@@ -211,7 +254,9 @@ def od_api_ssd(nms="v4_padded", num_classes=3, max_per_class=5, max_total=8, iou
     with two feature maps; BoxPredictor_k box/class convs reshaped with a Shape-derived batch;
     Postprocessor: FasterRcnnBoxCoder decode against constant anchors, sigmoid scores without the
     background column, and per image (map_fn) clip, per-class NMS (`nms`: v3, v4, v4_padded or v5
-    with soft_nms_sigma = `sigma`), TopK over the classes' padded results, OD API output layout."""
+    with soft_nms_sigma = `sigma`), TopK over the classes' padded results, OD API output layout.
+    nms="dynamic": anchors computed in the graph and the OD API's default post-processing with
+    data-dependent sizes (_per_image_dynamic)."""
     rng = np.random.default_rng(seed)
     g = tf.Graph()
     with _TF1ControlFlow(), g.as_default():
@@ -240,8 +285,11 @@ def od_api_ssd(nms="v4_padded", num_classes=3, max_per_class=5, max_total=8, iou
         n_anchor = sum(int(f.shape[1]) * int(f.shape[2]) * A for f in feats)
         anchors = np.concatenate([rng.uniform(0.2, 0.8, (n_anchor, 2)), rng.uniform(0.1, 0.4, (n_anchor, 2))],
                                  1).astype(F32)
+        if nms == "dynamic":
+            with tf.name_scope("MultipleGridAnchorGenerator"):
+                anchors = tf.concat([_grid_anchors(f, 0.2 + 0.3 * k, [1.0, 2.0, 0.5]) for k, f in enumerate(feats)], 0)
         with tf.name_scope("Postprocessor"):
-            ya, xa, ha, wa = tf.unstack(tf.constant(anchors), axis=1)
+            ya, xa, ha, wa = tf.unstack(tf.convert_to_tensor(anchors), axis=1)
             ty, tx, th, tw = tf.unstack(tf.concat(encs, 1), axis=2)
             yc, xc = ty / 10.0 * ha + ya, tx / 10.0 * wa + xa
             h, w = tf.exp(th / 5.0) * ha, tf.exp(tw / 5.0) * wa
@@ -250,6 +298,8 @@ def od_api_ssd(nms="v4_padded", num_classes=3, max_per_class=5, max_total=8, iou
 
             def per_image(args):
                 bx, sc = args
+                if nms == "dynamic":
+                    return _per_image_dynamic(bx, sc, num_classes, max_per_class, max_total, iou, score_thr)
                 bx = tf.clip_by_value(bx, 0.0, 1.0)
                 all_b, all_s, all_c = [], [], []
                 for c in range(num_classes):

@@ -153,11 +153,12 @@ def test_gnmt_greedy_decoder_ids_exact(tmp_path, ftf):
 
 # ---------------------------------------------------------------- Object Detection API SSD
 
-@pytest.mark.parametrize("nms", ["v3", "v4", "v4_padded", "v5", "v5_soft"])
+@pytest.mark.parametrize("nms", ["v3", "v4", "v4_padded", "v5", "v5_soft", "dynamic"])
 def test_od_api_ssd_nms_variants_batch2(tmp_path, ftf, nms):
     g = ftf.od_api_ssd(nms, sigma=0.5 if nms == "v5_soft" else 0.0)
     ops = ftf.op_counts(g)
-    want = {"v3": "NonMaxSuppressionV3", "v4": "NonMaxSuppressionV4", "v4_padded": "NonMaxSuppressionV4"}
+    want = {"v3": "NonMaxSuppressionV3", "v4": "NonMaxSuppressionV4", "v4_padded": "NonMaxSuppressionV4",
+            "dynamic": "NonMaxSuppressionV3"}
     assert ops.get(want.get(nms, "NonMaxSuppressionV5")) == 3 and ops.get("LoopCond") == 2
     pb = ftf.save_pb(g, str(tmp_path / "frozen_inference_graph.pb"))
     img = np.random.default_rng(1).integers(0, 256, (2, 80, 96, 3)).astype(np.uint8)

@@ -257,6 +257,23 @@ class Context:
         """A 0-d or 1-element integer tensor as an i64 scalar."""
         return self.to_scalar(self.convert(x, "i64"))
 
+    def filled(self, value, shape):
+        """A tensor of `shape` (a 1-D integer tensor) filled with the scalar `value`: Tile of the
+        value reshaped to [1]*rank when the rank is static. (OpenVINO's CPU plugin gives a
+        Broadcast that feeds an elementwise op one element instead of none when the shape has a
+        zero dimension; empty tensors are common in detection post-processing.)"""
+        value = self.to_scalar(value)
+        s = self.shape(shape)
+        if s is None or len(s) != 1 or s[0] < 0:
+            return self.op1("Broadcast", [value, shape], {"mode": "numpy"}, version="opset3")
+        r = s[0]
+        v = self.value(value)
+        if v is not None:
+            block = self.const(np.asarray(v).reshape([1] * r))
+        else:
+            block = self.reshape(value, [1] * r)
+        return self.op1("Tile", [block, self.convert(shape, "i64")])
+
     def dim(self, x, axis, et="i64"):
         """Dimension `axis` of x as a 1-element tensor (a constant when static)."""
         s = self.shape(x)

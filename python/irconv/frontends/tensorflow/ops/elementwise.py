@@ -181,7 +181,7 @@ def clip_by_value(ctx, node):
 def zeros_like(ctx, node):
     x = node.input(0)
     c = ctx.const(0 if node.op == "ZerosLike" else 1, x)
-    return ctx.op1("Broadcast", [c, ctx.shape_of(x)], {"mode": "numpy"}, version="opset3")
+    return ctx.filled(c, ctx.shape_of(x))
 
 
 # ---------------------------------------------------------------- activations

@@ -182,7 +182,7 @@ def tile(ctx, node):
 @tf_op("Fill")
 def fill(ctx, node):
     dims, value = node.input(0), node.input(1)
-    return ctx.op1("Broadcast", [ctx.to_scalar(value), dims], {"mode": "numpy"}, version="opset3")
+    return ctx.filled(value, dims)
 
 
 @tf_op("BroadcastTo")
