@@ -86,6 +86,17 @@ def test_od_api_ssd_fixture_without_configs(tmp_path, monkeypatch, caplog):
     assert {"Loop", "NonMaxSuppression"} <= ir_ops(xml)
 
 
+def test_od_api_ssd_fixture_reverse_input_channels(tmp_path, monkeypatch):
+    """The guide's --reverse_input_channels (RGB-trained weights, BGR input) flips the channels of
+    the uint8 NHWC image input."""
+    case = Case("tf", "od_api_ssd_like")
+    monkeypatch.chdir(case.dir)
+    xml = cli(tmp_path, ["--input_model", case.spec["model"][0], "--input", "image_tensor", "--input_shape",
+                         "[1,80,96,3]", "--reverse_input_channels"])
+    bgr = np.ascontiguousarray(case.inputs["image_tensor"][..., ::-1])
+    compare_od_api(infer_xml(xml, {"image_tensor": bgr}), case.expected, case.rtol, case.atol)
+
+
 # ---------------------------------------------------------------- DeepSpeech
 
 def _ds_feeds(batch, T, H, seed=0):
@@ -183,6 +194,28 @@ def test_od_api_ssd_dynamic_batch_default_outputs(tmp_path, ftf):
         img = np.random.default_rng(shape[0]).integers(0, 256, shape).astype(np.uint8)
         ref = dict(zip(ftf.OD_OUTPUTS, ftf.run(g, {"image_tensor": img}, ftf.OD_OUTPUTS)))
         compare_od_api(infer_xml(xml, {"image_tensor": img}), ref, 1e-4, 1e-5)
+
+
+def test_fill_and_zeros_like_of_empty_tensors(tmp_path, ftf):
+    """Detection post-processing makes empty tensors (a class with no boxes): zeros_like/fill of an
+    empty tensor followed by arithmetic stays empty (OpenVINO's CPU plugin made a Broadcast feeding
+    an Add one element long)."""
+    import tensorflow as tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
+        tf.identity(tf.zeros_like(x) + 2.0, name="z")
+        tf.identity(tf.fill(tf.shape(x), 3.0) * 2.0, name="f")
+        tf.identity(tf.ones_like(x[:, 0]) - 1.0, name="o")
+    pb = ftf.save_pb(g, str(tmp_path / "empty.pb"))
+    xml = cli(tmp_path, ["--input_model", pb, "--input", "x", "--output", "z,f,o"])
+    for n in (0, 3):
+        xv = np.ones((n, 2), F32)
+        ref = ftf.run(g, {"x": xv}, ["z", "f", "o"])
+        got = infer_xml(xml, {"x": xv})
+        for k, r in zip("zfo", ref):
+            assert got[k].shape == r.shape, (k, n, got[k].shape, r.shape)
+            np.testing.assert_array_equal(got[k], r)
 
 
 # ---------------------------------------------------------------- Mask R-CNN (ONNX)
