@@ -8,9 +8,13 @@
 //   Add(Add(y, b1), b2)                    -> Add(y, b1+b2)                         (MulAddChains)
 //   Multiply(Conv(x, W), s[C_out])         -> Conv(x, W * s)                        (WeightsScaleFusion)
 //   Multiply(MatMul(x, W), s[N])           -> MatMul(x, W * s)                      (WeightsScaleFusion)
+//   Convolution(Pad(x, b, e, 0), W)        -> Convolution(x, W, pads + b, e)        (PadFusion)
+//   MatMul(x, W[K, N])                     -> MatMul(x, Wᵀ[N, K], transpose_b)      (MatMulWeightsLayout)
 // Constants are combined in double precision and stored in the original element type; a rewrite
 // is skipped when the combined constant would change the result's shape (broadcast it).
 #include <cmath>
+#include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -239,6 +243,96 @@ bool weights_scale_fusion(Graph& g) {
   return changed;
 }
 
+// ---------------------------------------------------------------- PadFusion
+// Zero constant padding of the spatial axes before a convolution becomes the convolution's own
+// explicit padding.
+bool pad_fusion(Graph& g) {
+  bool changed = false;
+  g.remove_dead();
+  for (Node* n : g.topo_order()) {
+    if (n->type != "Convolution" && n->type != "GroupConvolution") continue;
+    Node* p = n->inputs[0].node;
+    if (p->type != "Pad" || p->inputs.size() < 3 || !single_use(n->inputs[0])) continue;
+    if (p->attr_s("pad_mode", "constant") != "constant") continue;
+    const PartialShape& xs = p->outputs[0].shape;
+    if (xs.rank_dynamic || xs.dims.size() < 3) continue;
+    size_t r = xs.dims.size();
+    const Tensor *pb = const_of(p->inputs[1]), *pe = const_of(p->inputs[2]);
+    if (!pb || !pe || pb->numel() != r || pe->numel() != r) continue;
+    if (p->inputs.size() > 3) {
+      const Tensor* v = const_of(p->inputs[3]);
+      if (!v || v->numel() != 1 || v->get_f64(0) != 0.0) continue;
+    }
+    std::vector<int64_t> b = pb->to_i64(), e = pe->to_i64();
+    bool ok = b[0] == 0 && b[1] == 0 && e[0] == 0 && e[1] == 0;
+    for (size_t i = 2; i < r; ++i) ok &= b[i] >= 0 && e[i] >= 0;
+    std::string ap = n->attr_s("auto_pad", "explicit");
+    if (!ok || (ap != "explicit" && ap != "notset" && ap != "valid")) continue;
+    std::vector<int64_t> cb = n->attr_ints("pads_begin", std::vector<int64_t>(r - 2, 0));
+    std::vector<int64_t> ce = n->attr_ints("pads_end", std::vector<int64_t>(r - 2, 0));
+    if (cb.size() != r - 2 || ce.size() != r - 2) continue;
+    if (ap == "valid") std::fill(cb.begin(), cb.end(), 0), std::fill(ce.begin(), ce.end(), 0);
+    for (size_t i = 2; i < r; ++i) {
+      cb[i - 2] += b[i];
+      ce[i - 2] += e[i];
+    }
+    auto attrs = n->attrs;
+    for (auto& kv : attrs) {
+      if (kv.first == "pads_begin") kv.second = cb;
+      else if (kv.first == "pads_end") kv.second = ce;
+      else if (kv.first == "auto_pad") kv.second = std::string("explicit");
+    }
+    std::vector<Output> ins = n->inputs;
+    ins[0] = p->inputs[0];
+    Node* q = g.add_op(n->type, ins, attrs, n->name, n->version);
+    q->name = n->name;
+    if (q->outputs[0].shape != n->outputs[0].shape) continue;  // left dead
+    q->add_rt(RtAttr{"fused_names", "0", {{"value", p->name + "," + n->name}}});
+    g.replace_uses(Output{n, 0}, Output{q, 0}, true);
+    changed = true;
+  }
+  return changed;
+}
+
+// ---------------------------------------------------------------- MatMulWeightsLayout
+// Constant 2-D weights are stored [N, K] with transpose_b (the layout of the CPU plugin's
+// FullyConnected, and what OpenVINO's own converter writes), so no Transpose runs on them.
+bool matmul_weights_layout(Graph& g) {
+  bool changed = false;
+  g.remove_dead();
+  std::map<const Node*, Output> transposed;  // weight Const -> its transposed copy
+  for (Node* n : g.topo_order()) {
+    if (n->type != "MatMul" || n->attr_b("transpose_b", false)) continue;
+    const Tensor* w = const_of(n->inputs[1]);
+    if (!w || w->shape.size() != 2 || !is_float(w->et) || const_of(n->inputs[0])) continue;
+    const PartialShape& xs = n->in_shape(0);
+    if (xs.rank_dynamic || xs.dims.size() < 2) continue;
+    Node* wn = n->inputs[1].node;
+    auto it = transposed.find(wn);
+    if (it == transposed.end()) {
+      int64_t K = w->shape[0], N = w->shape[1];
+      Tensor t = Tensor::zeros(w->et, {N, K});
+      size_t es = (size_t)et_info(w->et).bits / 8;
+      uint8_t* dst = t.mutable_data();
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < N; ++j) std::memcpy(dst + (j * K + k) * es, w->data + (k * N + j) * es, es);
+      it = transposed.emplace(wn, make_const(g, wn->name, std::move(t))).first;
+      if (wn->outputs[0].consumers.size() == 1) it->second.node->name = wn->name;
+    }
+    auto attrs = n->attrs;
+    bool has = false;
+    for (auto& kv : attrs)
+      if (kv.first == "transpose_b") kv.second = true, has = true;
+    if (!has) attrs.emplace_back("transpose_b", true);
+    Node* q = g.add_op("MatMul", {n->inputs[0], it->second}, attrs, n->name, n->version);
+    q->name = n->name;
+    for (const auto& a : n->rt_info) q->add_rt(a);
+    g.replace_uses(Output{n, 0}, Output{q, 0}, true);
+    changed = true;
+  }
+  return changed;
+}
+
 }  // namespace
 
 IRCONV_PASSES(linear_fusions) {
@@ -252,6 +346,11 @@ IRCONV_PASSES(linear_fusions) {
             }});
   // Multiply(Conv|MatMul(x, W), s) -> Conv|MatMul(x, W * s)
   reg_pass({"WeightsScaleFusion", kOrderFusion + 32, [](Graph& g, const PassContext&) { return weights_scale_fusion(g); }});
+  // Convolution(Pad(x, b, e, 0), W) -> Convolution(x, W, pads_begin + b, pads_end + e)
+  reg_pass({"PadFusion", kOrderFusion + 29, [](Graph& g, const PassContext&) { return pad_fusion(g); }});
+  // MatMul(x, W[K, N]) -> MatMul(x, Wᵀ[N, K], transpose_b = true)
+  reg_pass({"MatMulWeightsLayout", kOrderFusion + 40,
+            [](Graph& g, const PassContext&) { return matmul_weights_layout(g); }});
 }
 
 }  // namespace irconv
