@@ -50,7 +50,8 @@ def build_parser():
     g.add_argument("--static_shape", action="store_true",
                    help="fold shape sub-graphs into constants for the model's input shapes")
     g.add_argument("--freeze_placeholder_with_value", help="old spelling of --input name->value")
-    g.add_argument("--transform", help="LowLatency2 / MakeStateful / Pruning (not supported by irconv)")
+    g.add_argument("--transform", help="disable=NAME[,NAME...]: skip these core passes (irconv --list_passes); "
+                                       "LowLatency2 / MakeStateful / Pruning are not supported")
     g.add_argument("--extensions", help="custom-layer extensions (not supported by irconv)")
     g.add_argument("--transformations_config", help="legacy JSON sub-graph replacement config (not needed by irconv)")
     g.add_argument("--validate", action="store_true",
@@ -94,6 +95,8 @@ def build_parser():
     d.add_argument("--disable_pass", action="append", default=[], metavar="NAME",
                    help="skip a core pass by name (debugging); repeatable")
     d.add_argument("--list_passes", action="store_true", help="print the core passes in pipeline order and exit")
+    d.add_argument("--disable_fusing", action="store_true",
+                   help="skip every fusion pass (only dead-code elimination and constant folding run)")
     a = p.add_argument_group("accepted for Model Optimizer compatibility (no effect)")
     a.add_argument("--use_legacy_frontend", action="store_true", help=argparse.SUPPRESS)
     a.add_argument("--use_new_frontend", action="store_true", help=argparse.SUPPRESS)
@@ -111,7 +114,7 @@ _FRONTEND_OPTIONS = ("input", "output", "input_shape", "batch", "mean_values", "
                      "legacy_mxnet_model", "enable_ssd_gluoncv", "counts", "remove_output_softmax",
                      "remove_memory")
 # Model Optimizer flags irconv does not implement: a clear error instead of a silent difference.
-_UNSUPPORTED = {"transform": "--transform (LowLatency2/MakeStateful/Pruning)",
+_UNSUPPORTED = {"transform": "--transform %s (LowLatency2/MakeStateful/Pruning; only disable=NAME,... is supported)",
                 "extensions": "--extensions (custom-layer libraries)",
                 "tensorflow_custom_operations_config_update": "--tensorflow_custom_operations_config_update",
                 "tensorboard_logdir": "--tensorboard_logdir",
@@ -128,6 +131,24 @@ def _options(args):
         if v not in (None, False):
             opts[k] = v
     return opts
+
+
+# Passes that are not fusions: what --disable_fusing keeps.
+_NOT_FUSIONS = ("DeadCodeElimination", "ConstantFolding", "ConstantFoldingFinal", "DeadCodeEliminationFinal")
+
+
+def _disabled_passes(args):
+    """--disable_pass NAME..., --transform disable=A,B and --disable_fusing as one list of pass names.
+    Consumes args.transform when it is a disable= list (any other --transform stays unsupported)."""
+    names = list(args.disable_pass)
+    t = (args.transform or "").strip()
+    if t.startswith("disable="):
+        names += [n.strip() for n in t[len("disable="):].split(",") if n.strip()]
+        args.transform = None
+    if args.disable_fusing:
+        from . import _core  # noqa: PLC0415
+        names += [n for n in _core.passes() if n not in _NOT_FUSIONS]
+    return list(dict.fromkeys(names))
 
 
 def _model_path(args):
@@ -155,9 +176,10 @@ def run(args):
         from . import _core  # noqa: PLC0415
         print("\n".join(_core.passes()))
         return 0
+    disabled = _disabled_passes(args)
     for k, what in _UNSUPPORTED.items():
         if getattr(args, k, None) not in (None, False):
-            raise IrconvError("%s is not supported by irconv" % what)
+            raise IrconvError("%s is not supported by irconv" % (what % args.transform if k == "transform" else what))
     path = _model_path(args)
     framework = args.framework
     if not framework and (args.saved_model_dir or args.input_meta_graph or args.input_checkpoint
@@ -170,7 +192,7 @@ def run(args):
     ok = False
     try:
         model = convert_model(path, framework=framework, static_shape=args.static_shape,
-                              disable_passes=args.disable_pass, model_name=name, on_stage=prog.set,
+                              disable_passes=disabled, model_name=name, on_stage=prog.set,
                               **_options(args))
         for pname, secs, changed in model.pass_times:
             log.debug("pass %-32s %8.3f s%s", pname, secs, " (changed)" if changed else "")
