@@ -1,6 +1,7 @@
 """A Mask R-CNN-shaped ONNX model written by torch's exporter (opset 16, dynamic image size): a
 stride-8 backbone, an RPN with TopK proposals and NonMaxSuppression, a RoiAlign box head
-(output_half_pixel, as torchvision's aligned=False), per-class box decoding, a score filter
+(output_half_pixel, as torchvision's aligned=False) over two pyramid levels (MultiScaleRoIAlign's
+level mapping, NonZero + Gather per level, ScatterND), per-class box decoding, a score filter
 (NonZero + Gather), class-offset NMS, TopK detections, and a RoiAlign (half_pixel) mask head with
 ConvTranspose whose mask of each detection's class is picked by a dynamic Gather. torchvision is
 not used: NonMaxSuppression and RoiAlign come from autograd Functions with ONNX symbolics.
@@ -90,8 +91,24 @@ class MaskRCNNLike(torch.nn.Module):
             for p in self.parameters():
                 p.mul_(2.0)
             self.cls.weight.mul_(4.0)          # confident enough for a mix of classes
+        self.down = torch.nn.Conv2d(16, 16, 3, 2, 1)      # a second pyramid level (stride 16)
         self.register_buffer("cell", torch.tensor([[-12., -12., 12., 12.], [-20., -10., 20., 10.],
                                                    [-10., -20., 10., 20.]]))
+
+    @staticmethod
+    def _pool(feats, rois, size, aligned):
+        """MultiScaleRoIAlign as torchvision exports it: each box's pyramid level from its area
+        (LevelMapper: floor(4 + log2(sqrt(area) / 28)) clamped to the levels), RoiAlign per level
+        on the boxes of that level (NonZero + Gather, possibly none) written into the result with
+        index_put (ScatterND)."""
+        area = (rois[:, 2] - rois[:, 0]) * (rois[:, 3] - rois[:, 1])
+        lvl = torch.floor(4.0 + torch.log2(torch.sqrt(area) / 28.0) + 1e-6)
+        lvl = (torch.clamp(lvl, min=3.0, max=4.0) - 3.0).to(torch.int64)
+        out = torch.zeros((rois.shape[0], feats[0].shape[1], size, size), dtype=rois.dtype)
+        for level, (f, scale) in enumerate(zip(feats, (0.125, 0.0625))):
+            idx = torch.where(lvl == level)[0]
+            out[idx] = _RoiAlign.apply(f, rois[idx], size, scale, aligned)
+        return out
 
     def forward(self, image):
         hw = torch._shape_as_tensor(image)[2:]
@@ -110,7 +127,8 @@ class MaskRCNNLike(torch.nn.Module):
         props = _clip(_decode(anchors[ti], deltas[ti]), hw)
         sel = _NMS.apply(props[None], torch.sigmoid(top)[None, None], torch.tensor([self.post_nms]), torch.tensor([0.7]))
         props = props[sel[:, 2]]
-        r = _RoiAlign.apply(f, props, 7, 0.125, False)
+        feats = (f, F.relu(self.down(f)))
+        r = self._pool(feats, props, 7, False)
         h = F.relu(self.fc(r.flatten(1)))
         scores = F.softmax(self.cls(h), -1)[:, 1:]                            # [M, C-1]
         bd = self.box(h).reshape(-1, self.c, 4)[:, 1:]                       # [M, C-1, 4]
@@ -128,7 +146,7 @@ class MaskRCNNLike(torch.nn.Module):
         k = torch.clamp(torch._shape_as_tensor(scores)[0], max=self.dets)
         scores, o = scores.topk(k)
         boxes, labels = boxes[o], labels[o]
-        mr = _RoiAlign.apply(f, boxes, 14, 0.125, True)
+        mr = self._pool(feats, boxes, 14, True)
         mh = F.relu(self.m2(F.relu(self.m1(mr))))
         ml = self.mask(F.relu(self.up(mh)))                                  # [N, C, 28, 28]
         masks = torch.sigmoid(ml[torch.arange(ml.shape[0]), labels])[:, None]

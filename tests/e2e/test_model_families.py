@@ -225,7 +225,7 @@ def test_mask_rcnn_like_onnx_dynamic_image(tmp_path, ftorch):
     import onnxruntime as ort
     model = ftorch.export(size=(64, 80))
     ops = {n.op_type for n in model.graph.node}
-    assert {"TopK", "NonMaxSuppression", "RoiAlign", "ConvTranspose", "NonZero", "Gather"} <= ops
+    assert {"TopK", "NonMaxSuppression", "RoiAlign", "ConvTranspose", "NonZero", "Gather", "ScatterND"} <= ops
     path = str(tmp_path / "mask_rcnn.onnx")
     onnx.save(model, path)
     xml = cli(tmp_path, ["--input_model", path])
