@@ -62,7 +62,8 @@ print(json.dumps({"rc": results, "leaked": leaked}))
 def test_conversion_never_imports_tensorflow(tmp_path):
     jobs = {name: mo_argv(Case("tf", name)) for name in TF_CASES}
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.join(REPO, "python")] + [p for p in sys.path if p])
+    # the child imports irconv from where this process did (installed package or dev tree)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     r = subprocess.run([sys.executable, "-c", _NO_TF, os.path.join(ROOT, "tf"), str(tmp_path), json.dumps(jobs)],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
