@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import numel as _numel
 
 from . import proto
 from .sstable import Table, is_table
@@ -27,6 +28,7 @@ class _Slice:
     start: List[int]
     length: List[int]            # -1 = the whole dimension
     load: Callable[[], object]   # -> array of the slice's shape
+    nbytes: int = 0              # bytes the file stores for it (bounds its element count)
 
     def extent(self, full):
         return [(s, (f - s) if n < 0 else n) for s, n, f in zip(self.start, self.length, full)]
@@ -84,6 +86,9 @@ class Checkpoint:
         if len(start) != len(t.shape):
             raise IrconvError("checkpoint %s: slice %s of '%s' has rank %d, the tensor has shape %s"
                               % (self.path, list(zip(start, length)), name, len(start), t.shape))
+        if any(s < 0 or n < 0 or s + n > d for s, n, d in zip(start, length, t.shape)):
+            raise IrconvError("checkpoint %s: slice %s of '%s' lies outside the tensor's shape %s"
+                              % (self.path, list(zip(start, length)), name, t.shape))
         if t.whole is not None:
             arr = t.whole()
             if start == [0] * len(start) and length == list(t.shape):
@@ -98,6 +103,10 @@ class Checkpoint:
         et = et_of(t.dtype, name)
         if et not in ET_TO_NP:
             raise IrconvError("checkpoint %s: cannot assemble slices of '%s' (type %s)" % (self.path, name, et))
+        stored = sum(s.nbytes for s in t.slices)     # every stored element takes at least a byte
+        if _numel(length) > stored:
+            raise IrconvError("checkpoint %s: the stored slices of '%s' hold %d bytes, too few for "
+                              "shape %s" % (t.source or self.path, name, stored, length))
         out = np.zeros(length, ET_TO_NP[et])
         covered = 0
         for s in t.slices:
@@ -110,7 +119,7 @@ class Checkpoint:
             src = tuple(slice(l - a, h - a) for l, h, (a, _) in zip(lo, hi, ext))
             dst = tuple(slice(l - b, h - b) for l, h, b in zip(lo, hi, start))
             out[dst] = data[src]
-            covered += int(np.prod([h - l for l, h in zip(lo, hi)], dtype=np.int64))
+            covered += _numel([h - l for l, h in zip(lo, hi)])
         if covered < out.size:
             raise IrconvError("checkpoint %s: the stored slices of '%s' do not cover %s"
                               % (self.path, name, want))
@@ -129,20 +138,33 @@ class Checkpoint:
 
 # ---------------------------------------------------------------- opening
 
-def open_checkpoint(path):
+def _check_inside(path, root, what):
+    """A path read from a file of folder `root` must stay inside it, symlinks resolved."""
+    base = os.path.realpath(root)
+    full = os.path.realpath(path)
+    if os.path.commonpath([base, full]) != base:
+        raise IrconvError("%s '%s' leads outside the folder %s (to %s): irconv reads no file outside the "
+                          "folder of the file that names it; pass the checkpoint itself with --input_checkpoint"
+                          % (what, path, base, full))
+
+
+def open_checkpoint(path, root=None):
     """A checkpoint prefix (V2), a .index/.data file, a V1 file, a folder of V1 shards or V2
-    bundles (or holding a 'checkpoint' state file), or a glob pattern."""
+    bundles (or holding a 'checkpoint' state file), or a glob pattern. root: the folder every file
+    read must stay inside (when the path came from a `checkpoint` state file)."""
     p = os.fspath(path)
     if os.path.isdir(p):
         return _open_dir(p)
     if os.path.isfile(p + ".index"):
-        return _read_v2(p)
+        return _read_v2(p, root)
     if p.endswith(".index") and os.path.isfile(p):
-        return _read_v2(p[:-len(".index")])
+        return _read_v2(p[:-len(".index")], root)
     base, ext = os.path.splitext(p)
     if ext.startswith(".data-") and os.path.isfile(base + ".index"):
-        return _read_v2(base)
+        return _read_v2(base, root)
     if os.path.isfile(p):
+        if root is not None:
+            _check_inside(p, root, "checkpoint file")
         if is_table(p):
             return _read_v1([p], p)
         raise IrconvError("checkpoint %s: not a V1 checkpoint file or a V2 bundle (no %s.index)" % (p, p))
@@ -172,7 +194,10 @@ def _open_dir(d):
             if not os.path.isabs(prefix):
                 prefix = os.path.join(d, prefix)
             if os.path.isfile(prefix + ".index") or os.path.isfile(prefix):
-                return open_checkpoint(prefix)
+                # a stale path (a folder moved after training) falls back to the folder's files;
+                # one that exists must not lead out of the folder
+                _check_inside(prefix, d, "%s: model_checkpoint_path" % state)
+                return open_checkpoint(prefix, root=d)
     files = sorted(os.path.join(d, f) for f in os.listdir(d) if os.path.isfile(os.path.join(d, f)))
     index = [f for f in files if f.endswith(".index")]
     if index:
@@ -221,14 +246,17 @@ def slice_key(name, start, length):
 class _Mapped:
     """mmaps of the data files, opened on first use."""
 
-    def __init__(self):
+    def __init__(self, root=None):
         self.maps = {}
+        self.root = root
 
     def get(self, path, what):
         mm = self.maps.get(path)
         if mm is None:
             if not os.path.isfile(path):
                 raise IrconvError("checkpoint data file %s not found (needed for '%s')" % (path, what))
+            if self.root is not None:
+                _check_inside(path, self.root, "checkpoint data file")
             size = os.path.getsize(path)
             with open(path, "rb") as f:
                 mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
@@ -244,8 +272,10 @@ def _extent_lists(sp):
     return start, length
 
 
-def _read_v2(prefix):
+def _read_v2(prefix, root=None):
     index = prefix + ".index"
+    if root is not None:
+        _check_inside(index, root, "checkpoint index")
     table = Table(index)
     header = None
     raw = {}
@@ -259,8 +289,8 @@ def _read_v2(prefix):
     if header.endianness != 0:
         raise IrconvError("%s: big-endian checkpoints are not supported" % index)
     nshards = max(int(header.num_shards), 1)
-    maps = _Mapped()
-    ck = Checkpoint(prefix, [index])
+    maps = _Mapped(root)
+    ck = Checkpoint(prefix, [index] + sorted(glob.glob(glob.escape(prefix) + ".data-[0-9]*-of-[0-9]*")))
 
     def loader(entry, name):
         shard = "%s.data-%05d-of-%05d" % (prefix, entry.shard_id, nshards)
@@ -301,13 +331,13 @@ def _read_v2(prefix):
                 for d in ext_shape:
                     se_shape.dim.add(size=d)
                 se.shape.CopyFrom(se_shape)
-                t.slices.append(_Slice(start, length, loader(se, name)))
+                t.slices.append(_Slice(start, length, loader(se, name), max(0, int(se.size))))
         ck.tensors[name] = t
     return ck
 
 
 def _bundle_strings(view, shape, what):
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _numel(shape)
     pos, lens = 0, []
     for _ in range(numel):
         n, pos = read_varint(view, pos, len(view), what)
@@ -338,7 +368,7 @@ def _v1_tensor(buf, start, end, dtype, shape, what):
     """A SavedSlice's TensorProto (wire range) -> array of `shape`, zero-copy for tensor_content
     and packed float/double fields."""
     et = et_of(dtype, what)
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _numel(shape)
     content = None
     packed = {}
     strings = []
@@ -439,7 +469,7 @@ def _read_v1_file(path):
 
         def load(value=value, r=tensor_range, t=t, shp=ext_shape):
             return _v1_tensor(value, r[0], r[1], t.dtype, shp, "%s: '%s'" % (path, t.name))
-        t.slices.append(_Slice(start, length, load))
+        t.slices.append(_Slice(start, length, load, tensor_range[1] - tensor_range[0]))
     for t in ck.tensors.values():
         if len(t.slices) == 1 and t.slices[0].extent(t.shape) == [(0, d) for d in t.shape]:
             t.whole, t.slices = t.slices[0].load, []

@@ -123,6 +123,11 @@ def load(path, options):
         model = TFModel(path, gd, "graph")
         if opts.get("input_checkpoint"):
             model.variables = VariableStore(open_checkpoint(opts["input_checkpoint"]), model)
+    # the files read, so that the IR never overwrites one of them
+    files = opts.setdefault("input_files", [])
+    files.append(model.path)
+    if model.variables is not None:
+        files.extend(model.variables.ckpt.files)
     return model
 
 

@@ -5,6 +5,7 @@ from typing import List
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion, numel as _numel
 
 from .proto import DT_NAME
 
@@ -76,7 +77,7 @@ def nbytes(et, numel):
 
 def from_buffer(buf, et, shape, what):
     """Little-endian bytes -> array (or RawConst) of `shape`; checks the size."""
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _numel(shape)
     want = nbytes(et, numel)
     if len(buf) != want:
         raise IrconvError("%s: %d bytes of data, type %s and shape %s need %d" % (what, len(buf), et, list(shape), want))
@@ -89,6 +90,8 @@ def _fill(vals, numel, what):
     """TF's typed fields may hold fewer values than elements: the last one repeats; none = zeros."""
     if vals.size == numel:
         return vals
+    if vals.size < numel:
+        check_expansion(numel * vals.dtype.itemsize, "%s: %d stored value(s) for %d elements" % (what, vals.size, numel))
     if vals.size == 0:
         return np.zeros(numel, vals.dtype)
     if vals.size > numel:
@@ -101,10 +104,12 @@ def tensor_value(tp, what):
     shape = shape_of(tp.tensor_shape)
     if shape is None or any(d < 0 for d in shape):
         raise IrconvError("%s: constant tensor has an incomplete shape %s" % (what, shape))
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _numel(shape)
     dt = base_dtype(tp.dtype)
     if dt == 7:
         vals = list(tp.string_val)
+        if len(vals) < numel:
+            check_expansion(numel * 8, "%s: %d stored string(s) for %d elements" % (what, len(vals), numel))
         if len(vals) != numel:
             if len(vals) == 0:
                 vals = [b""] * numel

@@ -1,0 +1,253 @@
+"""Hostile TensorFlow inputs: constants and checkpoint entries claiming sizes their files cannot
+justify, checkpoint paths (read from `checkpoint` state files) leading out of the model's folder,
+and outputs that would overwrite an input."""
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import irconv
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "frontends", "tensorflow"))
+from tf_writers import GraphBuilder, write_table, write_v1_checkpoint, write_v2_checkpoint  # noqa: E402
+
+from irconv.frontends.tensorflow import proto  # noqa: E402
+from irconv.frontends.tensorflow.checkpoint import slice_key  # noqa: E402
+
+HUGE = [100000, 100000, 3]          # 3e10 elements: 120 GB of floats
+
+
+class Bounded:
+    """Asserts a conversion failed fast without growing the process by more than 200 MB."""
+
+    def __enter__(self):
+        self.rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        assert time.perf_counter() - self.t0 < 10
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self.rss0 < 200 * 1024   # KB
+
+
+def _graph(value_tp=None, variable=None):
+    """x + w, w a Const (its TensorProto given) or a VariableV2 (name, shape)."""
+    g = GraphBuilder()
+    g.placeholder("x", np.float32, [3])
+    if variable:
+        g.variable(variable[0], variable[1])
+        w = variable[0] + "/read"
+    else:
+        g.const("w", np.zeros(3, np.float32))
+        if value_tp is not None:
+            g.gd.node[-1].attr["value"].tensor.CopyFrom(value_tp)
+        w = "w"
+    g.op("AddV2", "y", ["x", w])
+    return g
+
+
+def _tp(shape, dtype=1, **fields):
+    tp = proto.TensorProto(dtype=dtype)
+    for d in shape:
+        tp.tensor_shape.dim.add(size=d)
+    for k, v in fields.items():
+        if isinstance(v, list):
+            getattr(tp, k).extend(v)
+        else:
+            setattr(tp, k, v)
+    return tp
+
+
+def _pb(tmp_path, g, name="m.pb"):
+    p = str(tmp_path / name)
+    with open(p, "wb") as f:
+        f.write(g.binary())
+    assert os.path.getsize(p) < 4096
+    return p
+
+
+@pytest.mark.parametrize("fields", [
+    {"tensor_content": b"\0" * 16},            # 16 bytes for 120 GB
+    {"float_val": [1.0]},                      # one value repeated 3e10 times
+    {},                                        # no values: 3e10 zeros
+], ids=["content", "splat", "zeros"])
+def test_const_claiming_120_gb_fails_fast(tmp_path, fields):
+    p = _pb(tmp_path, _graph(_tp(HUGE, **fields)))
+    with Bounded(), pytest.raises(irconv.IrconvError) as e:
+        irconv.convert_model(p)
+    assert "m.pb" in str(e.value) and "'w'" in str(e.value)
+
+
+def test_string_const_claiming_a_billion_elements_fails_fast(tmp_path):
+    p = _pb(tmp_path, _graph(_tp([10 ** 9], dtype=7, string_val=[b"a"])))
+    with Bounded(), pytest.raises(irconv.IrconvError) as e:
+        irconv.convert_model(p)
+    assert "m.pb" in str(e.value) and "'w'" in str(e.value)
+
+
+def test_const_shape_whose_product_overflows_int64(tmp_path):
+    """2^32 * 2^32 wraps to 0 in int64: the element count is computed exactly."""
+    p = _pb(tmp_path, _graph(_tp([1 << 32, 1 << 32], tensor_content=b""), ))
+    with Bounded(), pytest.raises(irconv.IrconvError, match="m.pb"):
+        irconv.convert_model(p)
+
+
+def _v2_entry(index_path, name, **fields):
+    """Rewrites one BundleEntryProto of a V2 index written by write_v2_checkpoint."""
+    from irconv.frontends.tensorflow.sstable import Table
+    items = {}
+    for k, v, _ in Table(index_path).items():
+        items[bytes(k)] = bytes(v)
+    e = proto.BundleEntryProto.FromString(items[name.encode()])
+    for k, v in fields.items():
+        if k == "shape":
+            e.ClearField("shape")
+            for d in v:
+                e.shape.dim.add(size=d)
+        else:
+            setattr(e, k, v)
+    items[name.encode()] = e.SerializeToString()
+    os.remove(index_path)
+    write_table(index_path, items)
+
+
+@pytest.mark.parametrize("fields", [
+    {"size": 120 * 10 ** 9},                           # the entry claims 120 GB of the data file
+    {"offset": (1 << 62), "size": 12},                 # ... or an offset far beyond its end
+    {"shape": HUGE},                                   # 12 bytes stored for a 120 GB shape
+], ids=["size", "offset", "shape"])
+def test_v2_checkpoint_entry_claiming_more_than_the_data_file(tmp_path, fields):
+    ck = str(tmp_path / "model.ckpt")
+    write_v2_checkpoint(ck, {"w": np.arange(3, dtype=np.float32)})
+    _v2_entry(ck + ".index", "w", **fields)
+    p = _pb(tmp_path, _graph(variable=("w", [3])))
+    with Bounded(), pytest.raises(irconv.IrconvError) as e:
+        irconv.convert_model(p, input_checkpoint=ck)
+    assert "model.ckpt" in str(e.value) and "'w'" in str(e.value), str(e.value)
+
+
+def test_v2_sliced_variable_claiming_a_huge_full_shape(tmp_path):
+    """A partitioned variable whose entry says 120 GB but whose stored slices hold 12 bytes."""
+    ck = str(tmp_path / "model.ckpt")
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    write_v2_checkpoint(ck, {"w": w}, slices={"w": [([0, 0], [1, -1]), ([1, 0], [1, -1])]})
+    _v2_entry(ck + ".index", "w", shape=[10 ** 9, 3])
+    p = _pb(tmp_path, _graph(variable=("w", [10 ** 9, 3])))
+    with Bounded(), pytest.raises(irconv.IrconvError) as e:
+        irconv.convert_model(p, input_checkpoint=ck)
+    assert "model.ckpt" in str(e.value) and "'w'" in str(e.value), str(e.value)
+
+
+def test_v1_checkpoint_claiming_a_huge_shape(tmp_path):
+    ck = str(tmp_path / "model.ckpt")
+    write_v1_checkpoint(ck, {"w": np.arange(3, dtype=np.float32)})
+    # rewrite the metadata: the tensor claims 3e10 elements, its one slice record holds 3
+    from irconv.frontends.tensorflow.sstable import Table
+    items = {bytes(k): bytes(v) for k, v, _ in Table(ck).items()}
+    meta = proto.SavedTensorSlices.FromString(items[b""])
+    meta.meta.tensor[0].shape.ClearField("dim")
+    for d in HUGE:
+        meta.meta.tensor[0].shape.dim.add(size=d)
+    items[b""] = meta.SerializeToString()
+    os.remove(ck)
+    write_table(ck, items)
+    p = _pb(tmp_path, _graph(variable=("w", HUGE)))
+    with Bounded(), pytest.raises(irconv.IrconvError) as e:
+        irconv.convert_model(p, input_checkpoint=ck)
+    assert "model.ckpt" in str(e.value) and "'w'" in str(e.value), str(e.value)
+
+
+# ---------------------------------------------------------------- paths read from files
+
+def _ckpt_dir(tmp_path, where):
+    """model/ holds the graph and a `checkpoint` state file whose model_checkpoint_path leads to a
+    checkpoint outside model/ (where: dotdot | absolute | symlink)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write_v2_checkpoint(str(outside / "model.ckpt"), {"w": np.arange(3, dtype=np.float32)})
+    d = tmp_path / "model"
+    d.mkdir()
+    if where == "dotdot":
+        target = "../outside/model.ckpt"
+    elif where == "absolute":
+        target = str(outside / "model.ckpt")
+    else:
+        for f in os.listdir(outside):
+            os.symlink(str(outside / f), str(d / f))
+        target = "model.ckpt"
+    (d / "checkpoint").write_text('model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n'
+                                  % (target, target))
+    return d
+
+
+@pytest.mark.parametrize("where", ["dotdot", "absolute", "symlink"])
+def test_checkpoint_state_file_leading_out_of_the_folder_is_refused(tmp_path, where):
+    d = _ckpt_dir(tmp_path, where)
+    p = _pb(d, _graph(variable=("w", [3])))
+    with pytest.raises(irconv.IrconvError, match="outside"):
+        irconv.convert_model(p, input_checkpoint=str(d))
+
+
+@pytest.mark.parametrize("where", ["dotdot", "absolute"])
+def test_meta_graph_beside_a_state_file_leading_out_is_refused(tmp_path, where):
+    """A .meta without its own checkpoint finds the `checkpoint` file beside it; that file may
+    not lead out of the folder."""
+    d = _ckpt_dir(tmp_path, where)
+    mg = proto.MetaGraphDef()
+    mg.graph_def.CopyFrom(_graph(variable=("w", [3])).gd)
+    (d / "graph.meta").write_bytes(mg.SerializeToString())
+    with pytest.raises(irconv.IrconvError, match="outside"):
+        irconv.convert_model(str(d / "graph.meta"), input=["x"], output=["y"])
+
+
+def test_state_file_inside_the_folder_still_works(tmp_path):
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / "sub").mkdir()
+    write_v2_checkpoint(str(d / "sub" / "model.ckpt"), {"w": np.arange(3, dtype=np.float32)})
+    (d / "checkpoint").write_text('model_checkpoint_path: "sub/model.ckpt"\n')
+    p = _pb(d, _graph(variable=("w", [3])))
+    m = irconv.convert_model(p, input_checkpoint=str(d))
+    assert m.outputs
+
+
+def test_user_given_checkpoint_outside_the_model_folder_is_fine(tmp_path):
+    """The paths the user gives are the user's choice; only paths read from files are confined."""
+    ck = tmp_path / "elsewhere"
+    ck.mkdir()
+    write_v2_checkpoint(str(ck / "model.ckpt"), {"w": np.arange(3, dtype=np.float32)})
+    d = tmp_path / "model"
+    d.mkdir()
+    p = _pb(d, _graph(variable=("w", [3])))
+    m = irconv.convert_model(p, input_checkpoint=str(ck / "model.ckpt"))
+    assert m.outputs
+
+
+# ---------------------------------------------------------------- outputs
+
+def test_output_may_not_overwrite_the_checkpoint(tmp_path):
+    """A V1 checkpoint named model.bin: saving the IR as model.xml would destroy the weights."""
+    ck = tmp_path / "model.bin"
+    write_v1_checkpoint(str(ck), {"w": np.arange(3, dtype=np.float32)})
+    p = _pb(tmp_path, _graph(variable=("w", [3])), "graph.pb")
+    m = irconv.convert_model(p, input_checkpoint=str(ck))
+    before = ck.read_bytes()
+    with pytest.raises(irconv.IrconvError, match="overwrite an input"):
+        m.save(str(tmp_path / "model.xml"))
+    assert ck.read_bytes() == before and not (tmp_path / "model.xml").exists()
+
+
+def test_cli_output_may_not_overwrite_the_checkpoint(tmp_path, capsys):
+    """--output_dir/--model_name naming the IR after a V1 checkpoint file: refused, file intact."""
+    from irconv.cli import main
+    ck = tmp_path / "weights.bin"
+    write_v1_checkpoint(str(ck), {"w": np.arange(3, dtype=np.float32)})
+    p = _pb(tmp_path, _graph(variable=("w", [3])), "graph.pb")
+    before = ck.read_bytes()
+    rc = main(["--input_model", p, "--input_checkpoint", str(ck), "--output_dir", str(tmp_path),
+               "--model_name", "weights"])
+    assert rc != 0 and "overwrite an input" in capsys.readouterr().err
+    assert ck.read_bytes() == before and not (tmp_path / "weights.xml").exists()
