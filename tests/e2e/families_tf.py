@@ -29,10 +29,15 @@ def op_counts(graph):
 
 
 class _TF1ControlFlow:
-    """TF1 while loops (Enter/Merge/Switch/NextIteration/Exit) as TF 1.x froze them."""
+    """TF1 while loops (Enter/Merge/Switch/NextIteration/Exit) as TF 1.x froze them (v2=True:
+    functional While with TensorLists, as TF 2.x writes them)."""
+
+    def __init__(self, v2=False):
+        self.v2 = v2
 
     def __enter__(self):
-        tf.compat.v1.disable_control_flow_v2()
+        if not self.v2:
+            tf.compat.v1.disable_control_flow_v2()
 
     def __exit__(self, *a):
         tf.compat.v1.enable_control_flow_v2()
@@ -248,7 +253,7 @@ def _per_image_dynamic(bx, sc, num_classes, max_per_class, max_total, iou, thr):
 
 
 def od_api_ssd(nms="v4_padded", num_classes=3, max_per_class=5, max_total=8, iou=0.6, score_thr=0.72,
-               sigma=0.0, seed=11):
+               sigma=0.0, seed=11, control_flow_v2=False):
     """An OD API SSD frozen_inference_graph in small: image_tensor uint8 [?, ?, ?, 3];
     Preprocessor/map (map_fn: cast, resize to 64x64, scale to [-1, 1]); a conv feature extractor
     with two feature maps; BoxPredictor_k box/class convs reshaped with a Shape-derived batch;
@@ -256,10 +261,11 @@ def od_api_ssd(nms="v4_padded", num_classes=3, max_per_class=5, max_total=8, iou
     background column, and per image (map_fn) clip, per-class NMS (`nms`: v3, v4, v4_padded or v5
     with soft_nms_sigma = `sigma`), TopK over the classes' padded results, OD API output layout.
     nms="dynamic": anchors computed in the graph and the OD API's default post-processing with
-    data-dependent sizes (_per_image_dynamic)."""
+    data-dependent sizes (_per_image_dynamic). control_flow_v2: the map_fn loops as TF 2.x's
+    functional While over TensorLists instead of TF1 frames."""
     rng = np.random.default_rng(seed)
     g = tf.Graph()
-    with _TF1ControlFlow(), g.as_default():
+    with _TF1ControlFlow(control_flow_v2), g.as_default():
         img = tf.compat.v1.placeholder(tf.uint8, [None, None, None, 3], name="image_tensor")
         with tf.name_scope("Preprocessor"):
             x = tf.map_fn(lambda im: (tf.compat.v1.image.resize_images(tf.cast(im, tf.float32), [64, 64]) - 127.5)

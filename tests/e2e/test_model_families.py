@@ -164,13 +164,21 @@ def test_gnmt_greedy_decoder_ids_exact(tmp_path, ftf):
 
 # ---------------------------------------------------------------- Object Detection API SSD
 
-@pytest.mark.parametrize("nms", ["v3", "v4", "v4_padded", "v5", "v5_soft", "dynamic"])
+@pytest.mark.parametrize("nms", ["v3", "v4", "v4_padded", "v5", "v5_soft", "dynamic", "v4_padded-cf2",
+                                 "dynamic-cf2"])
 def test_od_api_ssd_nms_variants_batch2(tmp_path, ftf, nms):
-    g = ftf.od_api_ssd(nms, sigma=0.5 if nms == "v5_soft" else 0.0)
+    """-cf2: the map_fn loops as TF 2.x writes them (StatelessWhile over TensorLists, NMS inside
+    the body function)."""
+    cf2 = nms.endswith("-cf2")
+    nms = nms.replace("-cf2", "")
+    g = ftf.od_api_ssd(nms, sigma=0.5 if nms == "v5_soft" else 0.0, control_flow_v2=cf2)
     ops = ftf.op_counts(g)
-    want = {"v3": "NonMaxSuppressionV3", "v4": "NonMaxSuppressionV4", "v4_padded": "NonMaxSuppressionV4",
-            "dynamic": "NonMaxSuppressionV3"}
-    assert ops.get(want.get(nms, "NonMaxSuppressionV5")) == 3 and ops.get("LoopCond") == 2
+    if cf2:
+        assert ops.get("StatelessWhile") == 2 and "LoopCond" not in ops
+    else:
+        want = {"v3": "NonMaxSuppressionV3", "v4": "NonMaxSuppressionV4", "v4_padded": "NonMaxSuppressionV4",
+                "dynamic": "NonMaxSuppressionV3"}
+        assert ops.get(want.get(nms, "NonMaxSuppressionV5")) == 3 and ops.get("LoopCond") == 2
     pb = ftf.save_pb(g, str(tmp_path / "frozen_inference_graph.pb"))
     img = np.random.default_rng(1).integers(0, 256, (2, 80, 96, 3)).astype(np.uint8)
     ref = dict(zip(ftf.OD_OUTPUTS, ftf.run(g, {"image_tensor": img}, ftf.OD_OUTPUTS)))
@@ -179,10 +187,12 @@ def test_od_api_ssd_nms_variants_batch2(tmp_path, ftf, nms):
     compare_od_api(infer_xml(xml, {"image_tensor": img}), ref, 1e-4, 1e-5)
 
 
-def test_od_api_ssd_dynamic_batch_default_outputs(tmp_path, ftf):
+@pytest.mark.parametrize("cf2", [False, True])
+def test_od_api_ssd_dynamic_batch_default_outputs(tmp_path, ftf, cf2):
     """No --input_shape: the IR keeps image_tensor [?,?,?,3] and runs batches of 1 and 3 of other
-    sizes; without --output the outputs are the OD API's four (not the loops' leftover counters)."""
-    g = ftf.od_api_ssd("v4_padded")
+    sizes; without --output the outputs are the OD API's four (not the loops' leftover counters
+    or unused TensorLists)."""
+    g = ftf.od_api_ssd("v4_padded", control_flow_v2=cf2)
     pb = ftf.save_pb(g, str(tmp_path / "frozen_inference_graph.pb"))
     m = irconv.convert_model(pb)
     outs = [o["names"] for o in m.outputs]

@@ -254,6 +254,10 @@ def _make_plan(ctx, model, options):
                 continue
             if n.op in ("Exit", "RefExit") and _loop_of_exit(model, n) in used_loops:
                 continue    # a leftover result (e.g. the counter) of a loop whose other results are used
+            if n.op in ("Identity", "IdentityN") and n.inputs and n.inputs[0][0] in used_loops:
+                continue    # the same for a functional While's results (read through Identity nodes)
+            if n.op in _HANDLE_OPS:
+                continue    # an unused TensorArray/TensorList (e.g. one per map_fn output reserved twice)
             plan.outputs.append(((n.name, 0), [n.name, n.name + ":0"], n.name))
         if not plan.outputs:
             raise IrconvError("%s: cannot find the graph's outputs; name them with --output" % model.path)
@@ -268,11 +272,21 @@ def _loop_of_exit(model, node):
     return sw.inputs[1][0]
 
 
+_HANDLE_OPS = {"TensorArrayV3", "TensorArrayV2", "TensorArray", "TensorListReserve", "EmptyTensorList"}
+_WHILE_OPS = ("While", "StatelessWhile")
+
+
 def _loops_with_used_results(model, consumed):
+    """TF1 loops (by LoopCond name) and functional While nodes (by name) some result of which the
+    graph reads."""
     loops = set()
     for n in model.nodes.values():
         if n.op in ("Exit", "RefExit") and n.name in consumed:
             loops.add(_loop_of_exit(model, n))
+        for src, _ in n.inputs:
+            w = model.nodes.get(src)
+            if w is not None and w.op in _WHILE_OPS and (n.op not in ("Identity", "IdentityN") or n.name in consumed):
+                loops.add(src)
     loops.discard(None)
     return loops
 
