@@ -58,9 +58,11 @@ def _params_for_symbol(symbol_path: str) -> Optional[str]:
     return max(found)[1] if found else None
 
 
-def _load_weights(path: str, what: str, nd_kind: Optional[str] = None):
+def _load_weights(path: str, what: str, nd_kind: Optional[str] = None, files: Optional[list] = None):
     if not os.path.isfile(path):
         raise IrconvError("%s '%s' does not exist" % (what, path))
+    if files is not None:
+        files.append(path)        # the conversion's inputs: the IR may not overwrite them
     return split_arg_aux(load_params(path), path, nd_kind)
 
 
@@ -71,6 +73,7 @@ def locate(path: str, options: dict) -> Tuple[str, Dict[str, np.ndarray], Dict[s
     pretrained = options.get("pretrained_model_name")
     args: Dict[str, np.ndarray] = {}
     auxs: Dict[str, np.ndarray] = {}
+    files = options.setdefault("input_files", [])
     is_json = path.endswith(".json")
     if nd_prefix:
         if not symbol and is_json:
@@ -79,11 +82,11 @@ def locate(path: str, options: dict) -> Tuple[str, Dict[str, np.ndarray], Dict[s
             raise IrconvError("--nd_prefix_name needs the graph: give --input_symbol")
         base = os.path.dirname(pretrained) if pretrained else os.path.dirname(path)
         if pretrained:
-            pa, px = _load_weights(pretrained, "--pretrained_model_name file")
+            pa, px = _load_weights(pretrained, "--pretrained_model_name file", files=files)
             args.update(pa)
             auxs.update(px)
-        a, _ = _load_weights(os.path.join(base, "%s_args.nd" % nd_prefix), "--nd_prefix_name file")
-        _, x = _load_weights(os.path.join(base, "%s_auxs.nd" % nd_prefix), "--nd_prefix_name file", "aux")
+        a, _ = _load_weights(os.path.join(base, "%s_args.nd" % nd_prefix), "--nd_prefix_name file", files=files)
+        _, x = _load_weights(os.path.join(base, "%s_auxs.nd" % nd_prefix), "--nd_prefix_name file", "aux", files=files)
         args.update(a)
         auxs.update(x)
         return symbol, args, auxs
@@ -99,7 +102,7 @@ def locate(path: str, options: dict) -> Tuple[str, Dict[str, np.ndarray], Dict[s
             symbol, "" if options.get("input_symbol") else " (give it with --input_symbol)"))
     if params:
         kind = "aux" if params.endswith(".nd") and "auxs" in os.path.basename(params) else None
-        args, auxs = _load_weights(params, "MXNet weights file", kind)
+        args, auxs = _load_weights(params, "MXNet weights file", kind, files=files)
     return symbol, args, auxs
 
 
@@ -235,6 +238,7 @@ def convert(path: str, options: Optional[dict] = None):
         raise IrconvError("--enable_ssd_gluoncv (replacing GluonCV's SSD post-processing with DetectionOutput) is not "
                           "supported by irconv yet; MultiBoxPrior/MultiBoxDetection SSD heads convert without it")
     symbol_path, args, auxs = locate(path, options)
+    options.setdefault("input_files", []).append(symbol_path)     # the IR may not overwrite it
     sym = load_symbol(symbol_path, legacy=bool(options.get("legacy_mxnet_model")))
     weights = dict(args)
     weights.update(auxs)

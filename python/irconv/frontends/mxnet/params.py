@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion, numel
 
 LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8
@@ -47,21 +48,45 @@ class SparseArray:
     """A row_sparse or csr array as stored: `data` (values), `aux` (row_sparse: [row indices];
     csr: [indptr, column indices]) and the dense `shape`. to_dense() builds the dense array."""
 
-    def __init__(self, stype: str, shape: Tuple[int, ...], data: np.ndarray, aux: List[np.ndarray]):
+    def __init__(self, stype: str, shape: Tuple[int, ...], data: np.ndarray, aux: List[np.ndarray],
+                 where: str = "sparse array"):
         self.stype, self.shape, self.data, self.aux = stype, tuple(shape), data, aux
         self.dtype = data.dtype
+        self.where = where        # "<file>: offset N (0xN): array i", for errors
+
+    def _bad(self, what: str):
+        raise IrconvError("%s: %s array of shape %s: %s" % (self.where, self.stype, list(self.shape), what))
 
     def to_dense(self) -> np.ndarray:
-        out = np.zeros(self.shape, dtype=self.data.dtype)
+        """The dense array; the stored values and indices are checked against the shape first, and
+        the dense size may not exceed irconv's expansion limit (a few stored rows can claim any shape)."""
+        check_expansion(numel(self.shape) * self.data.dtype.itemsize, "%s: dense %s of shape %s"
+                        % (self.where, self.stype, list(self.shape)))
         if self.stype == "row_sparse":
-            rows = self.aux[0].astype(np.int64)
+            rows = self.aux[0].astype(np.int64).reshape(-1)
+            if not self.shape:
+                self._bad("a row_sparse array needs at least one dimension")
+            if self.data.size != rows.size * numel(self.shape[1:]):
+                self._bad("%d stored values for %d rows of %s" % (self.data.size, rows.size, list(self.shape[1:])))
+            if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
+                self._bad("row indices outside [0, %d)" % self.shape[0])
+            out = np.zeros(self.shape, dtype=self.data.dtype)
             if rows.size:
                 out[rows] = self.data.reshape((rows.size,) + self.shape[1:])
-        else:
-            indptr, cols = self.aux[0].astype(np.int64), self.aux[1].astype(np.int64)
-            for r in range(self.shape[0]):
-                lo, hi = indptr[r], indptr[r + 1]
-                out[r, cols[lo:hi]] = self.data[lo:hi]
+            return out
+        if len(self.shape) != 2:
+            self._bad("a csr array must be 2-D")
+        indptr, cols = self.aux[0].astype(np.int64).reshape(-1), self.aux[1].astype(np.int64).reshape(-1)
+        nrows, ncols = self.shape
+        if indptr.size != nrows + 1 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+            self._bad("indptr must hold %d non-decreasing offsets starting at 0" % (nrows + 1))
+        if indptr[-1] != self.data.size or cols.size != self.data.size:
+            self._bad("indptr ends at %d, %d column indices, %d values" % (indptr[-1], cols.size, self.data.size))
+        if cols.size and (cols.min() < 0 or cols.max() >= ncols):
+            self._bad("column indices outside [0, %d)" % ncols)
+        out = np.zeros(self.shape, dtype=self.data.dtype)
+        row_of = np.repeat(np.arange(nrows, dtype=np.int64), np.diff(indptr))
+        out[row_of, cols] = self.data.reshape(-1)
         return out
 
 
@@ -150,7 +175,7 @@ def _record(r: _Reader, index: int):
             aux_meta.append((adt, ashape))
         data = r.data(dt, sshape, what)
         aux = [r.data(adt, ashape, "%s aux %d" % (what, k)) for k, (adt, ashape) in enumerate(aux_meta)]
-        return SparseArray(STORAGE[stype], shape, data, aux)
+        return SparseArray(STORAGE[stype], shape, data, aux, "%s: offset %d (0x%x): %s" % (r.path, start, start, what))
     if head == V1_MAGIC:
         shape = r.shape(what + " shape")
     else:

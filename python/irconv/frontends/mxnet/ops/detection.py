@@ -20,11 +20,14 @@ import math
 
 import numpy as np
 
+from irconv.limits import check_expansion
+
 from ..registry import mxnet_op
 
 
 def multibox_prior_boxes(h, w, sizes, ratios, steps, offsets, clip):
     """MXNet's MultiBoxPriorForward in numpy (float32 maths): (1, h * w * anchors, 4)."""
+    check_expansion(h * w * (len(sizes) + len(ratios)) * 16, "MultiBoxPrior boxes for a %d x %d feature map" % (h, w))
     step_y = steps[0] if steps[0] > 0 else 1.0 / h
     step_x = steps[1] if steps[1] > 0 else 1.0 / w
     anchors = [(s, ratios[0]) for s in sizes] + [(sizes[0], r) for r in ratios[1:]]

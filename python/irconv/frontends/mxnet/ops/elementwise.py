@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from irconv.limits import MAX_EXPANDED_BYTES, check_expansion, numel
+
 from ..context import DTYPE_ET, ET_TO_NP
 from ..registry import mxnet_op
 
@@ -307,6 +309,7 @@ def _fill(ctx, node, value):
                                               "could fill" % (node.describe(), tuple(shape)))
         return None
     et = _fill_et(node)
+    check_expansion(numel(shape) * ET_TO_NP[et].itemsize, "%s: shape %s" % (node.describe(), tuple(shape)))
     return ctx.const(np.full(shape, value, dtype=ET_TO_NP[et]))
 
 
@@ -328,7 +331,7 @@ def full(ctx, node):
 def _like(ctx, node, value):
     x = node.input(0)
     s = ctx.static_shape(x)
-    if s is not None:
+    if s is not None and numel(s) * ET_TO_NP[ctx.et(x)].itemsize <= MAX_EXPANDED_BYTES:
         return ctx.const(np.full(s, value, dtype=ET_TO_NP[ctx.et(x)]))
     return ctx.op1("Broadcast", [ctx.scalar(value, x), ctx.shape_of(x)], {"mode": "numpy"}, version="opset3")
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from irconv.limits import MAX_EXPANDED_BYTES, numel
+
 from ..registry import mxnet_op
 
 
 def _ones_like_input(ctx, v):
     s = ctx.shape(v)
-    if s is not None and all(d >= 0 for d in s):
+    if s is not None and all(d >= 0 for d in s) and numel(s) * 4 <= MAX_EXPANDED_BYTES:
         return ctx.const(np.ones(s, dtype=np.float32), v)
     return ctx.op1("ConvertLike", [ctx.op1("Broadcast", [ctx.scalar(1, v), ctx.shape_of(v)],
                                             {"mode": "numpy"}, version="opset3"), v])
