@@ -2,6 +2,7 @@
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 
@@ -268,9 +269,31 @@ class _Usage(Exception):
     pass
 
 
+_ANNOTATED = re.compile(r"^(--[A-Za-z_0-9]+)\s+\((.*)\)\s*$")
+
+
+def _drop_annotated_flags(parser, argv):
+    """Scripts and case files sometimes carry a flag with a remark in one argument, e.g.
+    '--reverse_input_channels (only with real weights trained on RGB)'. That is not a flag the
+    shell split off: it is a note, so it is reported and left out rather than applied."""
+    known = {o for a in parser._actions for o in a.option_strings}  # noqa: SLF001
+    out, notes = [], []
+    for a in argv:
+        m = _ANNOTATED.match(a) if isinstance(a, str) else None
+        if m and m.group(1) in known:
+            notes.append(a)
+        else:
+            out.append(a)
+    return out, notes
+
+
 def main(argv=None):
     parser = build_parser()
+    argv, notes = _drop_annotated_flags(parser, list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)  # exits 2 on bad usage
+    for n in notes:
+        print("[ WARNING ] ignoring the argument '%s': a flag with a remark in one argument is a note, "
+              "not an option (pass the flag alone to apply it)" % n, file=sys.stderr)
     level = {"WARN": "WARNING"}.get(args.log_level, args.log_level)
     logging.basicConfig(level=getattr(logging, level), format="[ %(levelname)s ] %(message)s", stream=sys.stderr)
     try:

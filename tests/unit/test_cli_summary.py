@@ -68,3 +68,13 @@ def test_static_shape_folds_shape_subgraphs(tmp_path):
     cm = core().compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     r = cm.create_infer_request().infer({0: np.zeros((3, 3, 16, 16), np.float32)})
     assert r[cm.outputs[0]].shape == (3, 10)
+
+
+def test_a_flag_with_a_remark_in_one_argument_is_a_note(tmp_path, capsys):
+    """'--reverse_input_channels (only with ...)' as one argv item is reported and not applied."""
+    assert _run(tmp_path, "--reverse_input_channels (only with real weights trained on RGB)",
+                "--input_shape", "[1,3,16,16]") == 0
+    err = capsys.readouterr().err
+    assert "ignoring the argument '--reverse_input_channels (only with" in err
+    m = core().read_model(str(tmp_path / "t.xml"))
+    assert "Gather" not in {op.get_type_name() for op in m.get_ops()}
