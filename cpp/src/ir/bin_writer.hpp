@@ -1,9 +1,19 @@
 // Streams constant blobs into the .bin: 64-byte aligned offsets, identical blobs stored once,
 // f32/f64 -> f16 conversion done chunk by chunk while writing.
+//
+// The writer is a two-stage pipeline: the calling thread converts (or copies small blobs) into a
+// few 4 MiB staging buffers, a second thread pwrite()s them, so conversion and the kernel's copy
+// into the page cache run on both cores. Large blobs stored as they are go from their source
+// (an mmap of the model, a numpy array) to the file without a user-space copy. Pages of read-only
+// file-mapped sources are dropped from this process once consumed (they stay in the page cache),
+// so peak memory stays near the staging buffers, not the model.
 #pragma once
+#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -18,27 +28,58 @@ class BinWriter {
   BinWriter(const BinWriter&) = delete;
   BinWriter& operator=(const BinWriter&) = delete;
 
-  struct Blob { uint64_t offset; uint64_t size; bool dedup; };
-  // Writes t's bytes as they are (or f16-converted when to_f16), returns where they went.
+  // f16: the blob holds f16 values (compression was asked for and the values fit f16).
+  struct Blob { uint64_t offset; uint64_t size; bool dedup; bool f16; };
+  // Writes t's bytes as they are, or f16-converted when to_f16 (f32/f64 only) — unless at least
+  // 75% of the values do not fit f16 (overflow, or underflow to zero), as OpenVINO's
+  // CompressFloatConstants decides: then the blob is stored as it is and Blob::f16 is false.
   Blob write(const Tensor& t, bool to_f16);
   uint64_t size() const { return pos_; }
-  void close();  // flushes; throws Error on I/O failure
+  void close();  // flushes, waits for the writer thread; throws Error on I/O failure
 
  private:
+  struct Job { const uint8_t* p; uint64_t n; uint64_t off; int buf; const uint8_t* rel; uint64_t rel_n; };
   void put(const void* p, uint64_t n);
   void pad_to(uint64_t align);
-  void release_source(const Tensor& t);
-  std::FILE* f_ = nullptr;
+  void flush_staging();
+  uint8_t* staging(uint64_t* room);  // the current staging buffer's free space (acquires one)
+  void push(const Job& j);
+  void writer_loop();
+  void stop_thread();
+  void check_error();
+  void rewind(uint64_t offset);
+  bool write_f16(const Tensor& t);  // false: declined (values do not fit f16), nothing kept
+
+  int fd_ = -1;
   std::string path_;
-  uint64_t pos_ = 0;
-  std::vector<uint8_t> scratch_;
-  struct Key { uint64_t hash; uint64_t size; bool f16; bool operator==(const Key& o) const { return hash == o.hash && size == o.size && f16 == o.f16; } };
-  struct KeyHash { size_t operator()(const Key& k) const { return (size_t)(k.hash ^ (k.size * 0x9e3779b97f4a7c15ull) ^ k.f16); } };
+  uint64_t pos_ = 0;        // logical end of the file
+  uint64_t extent_ = 0;     // furthest byte handed to the writer (>= pos_ after a rewind)
+  // staging buffers
+  std::vector<std::vector<uint8_t>> bufs_;
+  std::vector<int> free_;
+  int cur_ = -1;            // staging buffer being filled, -1 = none
+  uint64_t cur_len_ = 0;
+  uint64_t cur_off_ = 0;    // file offset of the current buffer's first byte
+  // writer thread
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_jobs_, cv_free_;
+  std::deque<Job> jobs_;
+  bool stop_ = false;
+  int error_ = 0;           // first errno of a failed write
+  // deduplication: blobs keyed by a sampled fingerprint, confirmed by memcmp
+  struct Key { uint64_t fp; uint64_t size; bool f16; bool operator==(const Key& o) const { return fp == o.fp && size == o.size && f16 == o.f16; } };
+  struct KeyHash { size_t operator()(const Key& k) const { return (size_t)(k.fp ^ (k.size * 0x9e3779b97f4a7c15ull) ^ k.f16); } };
   struct Seen { const Tensor* src; Blob blob; };
   std::unordered_map<Key, std::vector<Seen>, KeyHash> seen_;
 };
 
 // Fast 64-bit hash of a byte range.
 uint64_t hash_bytes(const uint8_t* p, uint64_t n);
+// f32 -> f16 (round to nearest even) with values clamped to the f16 range (NaN stays NaN);
+// returns how many inputs do not fit f16 (|v| > 65504, or nonzero |v| below the smallest f16
+// subnormal). F16C when the CPU has it (runtime dispatch), a portable branch-free loop otherwise;
+// both give the same bits. IRCONV_NO_F16C=1 forces the portable loop.
+uint64_t f32_to_f16_count(const float* src, uint16_t* dst, uint64_t n);
 
 }  // namespace irconv

@@ -120,21 +120,6 @@ void write_rt(std::ostringstream& os, const std::vector<RtAttr>& rt, const char*
   os << indent << "</rt_info>\n";
 }
 
-// Out-of-range statistics like OpenVINO's CompressFloatConstants: keep f32 when >= 75% of the
-// values do not fit f16 (overflow, or underflow to zero).
-bool worth_compressing(const Tensor& t) {
-  uint64_t n = t.numel();
-  if (n == 0) return true;
-  uint64_t bad = 0;
-  const double min_sub = 5.9604644775390625e-08;  // smallest f16 subnormal
-  for (uint64_t i = 0; i < n; ++i) {
-    double v = t.et == ET::f32 ? (double)t.as<float>()[i] : load_f64(t.et, t.data, i);
-    double a = std::fabs(v);
-    if (a > 65504.0 || (a < min_sub && a != 0.0)) ++bad;
-  }
-  return (double)bad / (double)n < 0.75;
-}
-
 std::string tmp_name(const std::string& path) {
   return path + ".tmp-" + std::to_string((long)getpid());
 }
@@ -233,8 +218,9 @@ struct NetWriter {
     for (Node* n : order) {
       if (n->type == "Const") {
         const Tensor& t = *n->value;
-        bool f16 = opt.compress_to_fp16 && (t.et == ET::f32 || t.et == ET::f64) && !precise.count(n) && worth_compressing(t);
-        auto blob = bin.write(t, f16);
+        bool f16 = opt.compress_to_fp16 && (t.et == ET::f32 || t.et == ET::f64) && !precise.count(n);
+        auto blob = bin.write(t, f16);  // keeps the original type when the values do not fit f16
+        f16 = blob.f16;
         ++st.constants;
         st.deduplicated += blob.dedup;
         ET stored = f16 ? ET::f16 : t.et;
