@@ -52,6 +52,8 @@ def convert(path: str, options: Optional[dict] = None):
     options = dict(options or {})
     path = os.fspath(path)
     proto_path, weights_path = resolve_paths(path, options)
+    # the files read: the IR may not overwrite them
+    options.setdefault("input_files", []).extend(f for f in (proto_path, weights_path) if f)
     net = load_net(proto_path)
     weights = CaffeWeights(weights_path) if weights_path else None
     name = net.name or os.path.splitext(os.path.basename(weights_path or proto_path))[0]

@@ -27,6 +27,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import numel
 
 # V1LayerParameter.LayerType -> the current layer type string (Caffe's UpgradeV1LayerType)
 V1_TYPES = {
@@ -299,7 +300,7 @@ class CaffeWeights:
             dims = shape if shape is not None else []
         if any(d < 0 for d in dims):
             raise _Corrupt(pos, "%s has a negative dimension %s" % (what, dims))
-        count = int(np.prod(dims, dtype=np.int64)) if dims else 1
+        count = numel(dims)      # exact: int64 products of hostile dims could wrap to a small number
         chunks = data if data else ddata
         dtype = "<f4" if data else "<f8"
         total = sum(c[1] if isinstance(c, tuple) else c.size for c in chunks)
