@@ -375,6 +375,8 @@ class TextReader(KaldiReader):
             v = int(tok)
         except ValueError:
             raise self.error("expected %s, found %s" % (what, _show(tok.encode("latin-1"))), start) from None
+        if not -(1 << 31) <= v < 1 << 31:      # Kaldi reads int32 (a stream error beyond its range)
+            raise self.error("expected %s, found %s (outside the int32 range)" % (what, tok), start)
         self._record("int", v)
         return v
 

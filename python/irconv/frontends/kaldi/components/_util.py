@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion
 
 
 def matrix(comp, tag: str, required: bool = True):
@@ -61,4 +62,5 @@ def tiled(v, dim: int, comp, what: str):
     v = np.asarray(v, dtype=np.float32).reshape(-1)
     if dim % len(v):
         raise IrconvError("%s: %s has %d values, which does not divide the dim %d" % (comp.describe(), what, len(v), dim))
+    check_expansion(dim * 4, "%s: %s repeated over %d columns" % (comp.describe(), what, dim))
     return np.tile(v, dim // len(v))

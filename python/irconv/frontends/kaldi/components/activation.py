@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion
 
 from ..registry import nnet1_component, nnet_component
 from ._util import data, in_dim
@@ -98,4 +99,6 @@ def dropout_mask(ctx, comp, x):
     from .affine import const_rows  # noqa: PLC0415
     p = float(comp.get("DropoutProportion", 0.5))
     value = 1.0 if (p == 0 or comp.get("Continuous")) else 1.0 - p
-    return const_rows(ctx, x, np.full(int(comp.require("OutputDim")), value, np.float32))
+    dim = int(comp.require("OutputDim"))
+    check_expansion(dim * 4, "%s: <OutputDim> %d" % (comp.describe(), dim))
+    return const_rows(ctx, x, np.full(dim, value, np.float32))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion
 
 from ..registry import nnet1_component, nnet_component
 from ._util import check_in, matrix, vector
@@ -157,6 +158,7 @@ def time_height_convolution(ctx, comp, x):
     check_in(comp, x, k * hi * fi)
     dh_min, dh_max = min(h for _, h in offs), max(h for _, h in offs)
     kh = dh_max - dh_min + 1
+    check_expansion(fo * fi * k * kh * 4, "%s: a [%d, %d, %d, %d] kernel" % (comp.describe(), fo, fi, k, kh))
     w = np.zeros((fo, fi, k, kh), np.float32)
     for i, (t, h) in enumerate(offs):
         w[:, :, times.index(t), h - dh_min] = params[:, i * fi:(i + 1) * fi]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion
 
 from ..registry import nnet1_component, nnet_component
 from ._util import data, in_dim
@@ -65,6 +66,7 @@ def sum_group(ctx, comp, x):
     if len(set(sizes)) == 1:
         xg = ctx.reshape(x, [0, len(sizes), sizes[0]], name="groups")
         return ctx.reduce_sum(xg, 2, keep_dims=False)
+    check_expansion(len(sizes) * sum(sizes) * 4, "%s: a %d x %d selection matrix" % (comp.describe(), len(sizes), sum(sizes)))
     sel = np.zeros((len(sizes), sum(sizes)), np.float32)  # [out, in]: y = x sel^T
     pos = 0
     for j, s in enumerate(sizes):
