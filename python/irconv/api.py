@@ -84,6 +84,7 @@ def _version():
     return __version__
 
 
+_FP16_UNFOLDED = ("BatchNormDecompose", "WeightsScaleFusion")
 _PREPROCESS = ("batch", "mean_values", "scale_values", "scale", "reverse_input_channels", "source_layout",
                "target_layout", "layout")
 
@@ -126,6 +127,8 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
     Other options are the CLI flags' names (input_proto=, input_checkpoint=, counts=, ...).
     static_shape: fold shape sub-graphs for the model's current input shapes.
     disable_passes: names of core passes to skip (debugging).
+    compress_to_fp16: how the model will be saved (default True, as Model.save); with f16
+      weights, BatchNorm and scales are not folded into weights (_FP16_UNFOLDED).
     base_dir: with a ModelProto, the directory its external data locations are relative to
       (a ModelProto without external data needs none); the proto is read in memory, never
       written to a temporary file.
@@ -160,7 +163,14 @@ def convert_model(input_model, framework=None, static_shape=False, disable_passe
     elif graph.name in ("", "model") and proto is None:
         graph.name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
     stage("transform")
-    times = graph.run_passes(static_shape=bool(static_shape), disabled=list(disable_passes))
+    disabled = list(disable_passes)
+    if opts.get("compress_to_fp16", True):
+        # Weights stored as f16: constants folded from several (BatchNorm's scale and shift, a
+        # scale multiplied into weights) would be rounded to f16 after the arithmetic and lose
+        # what the separate f16 constants keep; OpenVINO's CPU plugin folds them in f32 when it
+        # compiles the model, so they stay separate in an f16 IR.
+        disabled += [p for p in _FP16_UNFOLDED if p not in disabled]
+    times = graph.run_passes(static_shape=bool(static_shape), disabled=disabled)
     model = Model(graph, fw, path, times)
     model.input_files = list(opts.get("input_files") or [])
     return model

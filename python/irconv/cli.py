@@ -194,7 +194,7 @@ def run(args):
     try:
         model = convert_model(path, framework=framework, static_shape=args.static_shape,
                               disable_passes=disabled, model_name=name, on_stage=prog.set,
-                              **_options(args))
+                              compress_to_fp16=args.compress_to_fp16, **_options(args))
         for pname, secs, changed in model.pass_times:
             log.debug("pass %-32s %8.3f s%s", pname, secs, " (changed)" if changed else "")
         xml = os.path.join(args.output_dir, name + ".xml")

@@ -58,3 +58,30 @@ def test_invalid_utf8_names_are_replaced_not_fatal(tmp_path):
     m.save(xml, compress_to_fp16=False)
     out = infer_xml(str(xml), {"x": np.array([-1.0, 2.0], np.float32)})
     np.testing.assert_array_equal(out[0], [0.0, 2.0])
+
+
+def test_batchnorm_folds_only_into_f32_weights(tmp_path):
+    """With f16 weights BatchNorm stays an op (the plugin folds it in f32); with f32 weights it is
+    folded into the convolution."""
+    import onnx  # noqa: PLC0415
+    from onnx import TensorProto, helper  # noqa: PLC0415
+    r = np.random.default_rng(0)
+    inits = [helper.make_tensor(n, TensorProto.FLOAT, v.shape, v.ravel().tolist()) for n, v in (
+        ("w", r.standard_normal((4, 3, 3, 3)).astype(np.float32)), ("g", r.uniform(0.5, 2, 4).astype(np.float32)),
+        ("b", r.standard_normal(4).astype(np.float32)), ("m", r.standard_normal(4).astype(np.float32)),
+        ("v", r.uniform(0.5, 2, 4).astype(np.float32)))]
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["c"]),
+                           helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    p = str(tmp_path / "cbn.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)]), p)
+    x = r.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    want = ort.InferenceSession(p, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    for fp16 in (True, False):
+        m = irconv.convert_model(p, compress_to_fp16=fp16)
+        assert ("BatchNormInference" in m.ops()) == fp16
+        assert ("Multiply" in m.ops()) is False
+        xml = str(tmp_path / ("m%d.xml" % fp16))
+        m.save(xml, compress_to_fp16=fp16)
+        np.testing.assert_allclose(infer_xml(xml, {"x": x})[0], want, rtol=1e-2 if fp16 else 1e-4, atol=1e-2 if fp16 else 1e-4)
