@@ -1,12 +1,16 @@
-"""python -m tests.fuzz --reader onnx --iterations 100000 [--seed N] [--findings DIR]"""
+"""python -m tests.fuzz --reader onnx --iterations 100000 [--seed N] [--findings DIR]
+
+Prints one JSON line of counts per reader (see tests/fuzz/harness.py for the kinds of findings);
+exits 1 when any input produced a finding."""
 import argparse
+import datetime
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.fuzz.harness import READERS, run  # noqa: E402
+from tests.fuzz.harness import FINDINGS, READERS, run  # noqa: E402
 
 
 def main():
@@ -15,18 +19,20 @@ def main():
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--findings", default="fuzz-findings")
+    p.add_argument("--time-budget", type=float, default=None, help="seconds per reader (stops early)")
     a = p.parse_args()
     os.makedirs(a.findings, exist_ok=True)
     bad = 0
     for r in (sorted(READERS) if a.reader == "all" else [a.reader]):
         try:
-            c = run(r, a.iterations, a.seed, a.findings)
+            c = run(r, a.iterations, a.seed, a.findings, time_budget=a.time_budget)
         except RuntimeError as e:
             print(json.dumps({"reader": r, "skipped": str(e)}))
             continue
         c["reader"] = r
+        c["date"] = datetime.date.today().isoformat()
         print(json.dumps(c), flush=True)
-        bad += c["crash"] + c["exception"] + c["hang"]
+        bad += sum(c[k] for k in FINDINGS)
     return 1 if bad else 0
 
 

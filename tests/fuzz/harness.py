@@ -1,10 +1,20 @@
 """A mutation fuzzer for irconv's readers.
 
-Seeds are the shared fixtures' model files. Each input is one seed with one file mutated (bit
-flips, byte overwrites, truncation, inserted/duplicated/removed chunks, varint-ish length bumps,
-text-token edits for text formats); it is converted in a forked child with a memory limit and a
-time limit. A child may finish with success or with one IrconvError; anything else (a signal, an
-uncaught exception, MemoryError, a hang) is a finding, saved under the findings directory.
+Seeds are the shared fixtures' model files (Kaldi's binary models also in Kaldi's text format,
+transcoded at start). Each input is one seed with one file mutated (tests/fuzz/mutators.py:
+structure-aware edits of protobuf fields, JSON values and text tokens, boundary integers in binary
+files, and byte-level bit flips, truncations, inserted/duplicated/removed chunks); it is converted
+and saved in a forked child with a memory limit and a time limit. A child may finish with success
+or with one IrconvError; anything else is a finding, saved under the findings directory:
+
+  crash      the child died of a signal (segfault, abort)
+  exception  an exception other than IrconvError reached the API
+  internal   an IrconvError wrapping a translator's unexpected exception ("internal error ...")
+  hang       the child ran out of CPU time or wall time (or was killed for memory)
+  escape     the conversion opened a file outside the model's folder (seen by an audit hook; the
+             mutators plant paths to a canary file beside the folder)
+  partial    a failed save left files in the output folder, or a successful one left more than
+             the .xml/.bin pair
 
     python -m tests.fuzz --reader onnx --iterations 100000 [--seed 1] [--findings DIR]
 """
@@ -20,6 +30,8 @@ import tempfile
 import time
 import traceback
 
+from .mutators import Mutable, kind_of, mutate_bytes
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.environ.get("IRCONV_FIXTURES", os.path.join(REPO, "..", "shared", "fixtures"))
 
@@ -28,33 +40,56 @@ TIME_LIMIT = 20              # seconds of CPU per input
 
 # reader -> (framework dir, main-file patterns, size cap for seeds, convert kwargs)
 READERS = {
-    "onnx": ("onnx", ["model.onnx"], 400_000, {}),
+    "onnx": ("onnx", ["model.onnx", "*.bin"], 400_000, {}),
     "tf": ("tf", ["*.pb", "*.pbtxt", "saved_model/saved_model.pb", "*.meta", "variables/*.index",
-                  "variables/*.data-*", "*.index", "*.data-*", "ckpt/*", "model.ckpt"], 2_000_000, {}),
+                  "variables/*.data-*", "*.index", "*.data-*", "ckpt/*", "model.ckpt", "checkpoint"], 2_000_000, {}),
     "mxnet": ("mxnet", ["*-symbol.json", "*.params"], 1_000_000, {}),
     "caffe": ("caffe", ["*.prototxt", "*.caffemodel"], 1_000_000, {}),
     "kaldi": ("kaldi", ["*.nnet", "*.mdl", "*.raw"], 1_000_000, {}),
 }
 
+EXIT_OK, EXIT_ERROR, EXIT_UNLOCATED, EXIT_EXCEPTION, EXIT_INTERNAL, EXIT_ESCAPE = 0, 10, 11, 20, 30, 40
+FINDINGS = ("crash", "exception", "internal", "hang", "escape", "partial")
+
 
 class Seed:
     """A fixture case: its folder, the file to mutate, and how to convert it."""
 
-    def __init__(self, case_dir, target, spec):
+    def __init__(self, case_dir, target, spec, data=None):
         self.case_dir = case_dir
         self.target = os.path.relpath(target, case_dir)
         self.spec = spec
-        with open(target, "rb") as f:
-            self.data = f.read()
-        self.text = _is_text(self.data)
+        if data is None:
+            with open(target, "rb") as f:
+                data = f.read()
+        self.data = data
+        self.kind = kind_of(self.target, data)
+        self.text = self.kind in ("text", "json")
+        self.mutable = Mutable(data, self.kind)
 
 
-def _is_text(b):
-    head = b[:4096]
-    return bool(head) and b"\0" not in head and all(c >= 9 for c in head[:512])
+def _kaldi_text_twins(out, scratch):
+    """Kaldi's text format has no fixtures: a text copy of every binary model (same case.json)."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "frontends", "kaldi"))
+    try:
+        from kaldi_writer import text_copy  # noqa: PLC0415
+    except ImportError:
+        return []
+    twins = []
+    for s in out:
+        if s.kind == "text":
+            continue
+        d = os.path.join(scratch, "kaldi-text-%d" % len(twins))
+        shutil.copytree(s.case_dir, d, ignore=shutil.ignore_patterns("expected.npz", "inputs.npz"))
+        try:
+            text_copy(os.path.join(s.case_dir, s.target), os.path.join(d, s.target))
+        except Exception:  # noqa: BLE001 - a model the transcoder cannot write: no twin
+            continue
+        twins.append(Seed(d, os.path.join(d, s.target), s.spec))
+    return twins
 
 
-def seeds(reader):
+def seeds(reader, scratch=None):
     fw, patterns, cap, _ = READERS[reader]
     out = []
     for case in sorted(glob.glob(os.path.join(FIXTURES, fw, "*", "case.json"))):
@@ -66,54 +101,47 @@ def seeds(reader):
         for f in sorted(set(files)):
             if os.path.isfile(f) and 0 < os.path.getsize(f) <= cap:
                 out.append(Seed(d, f, spec))
+    if reader == "kaldi" and scratch:
+        out += _kaldi_text_twins(out, scratch)
     return out
 
 
 def mutate(data, rng, text=False):
-    b = bytearray(data)
-    for _ in range(rng.choice((1, 1, 1, 2, 3, 8))):
-        if not b:
-            b = bytearray(rng.randbytes(rng.randint(1, 64)))
-            continue
-        k = rng.randrange(10 if text else 8)
-        i = rng.randrange(len(b))
-        if k == 0:                                   # bit flip
-            b[i] ^= 1 << rng.randrange(8)
-        elif k == 1:                                 # interesting byte
-            b[i] = rng.choice((0x00, 0xff, 0x7f, 0x80, 0x01, 0x0a, 0x08, 0x12, 0x1a, 0x22))
-        elif k == 2:                                 # truncate
-            del b[rng.randrange(len(b)):]
-        elif k == 3:                                 # insert random bytes
-            b[i:i] = rng.randbytes(rng.randint(1, 16))
-        elif k == 4:                                 # duplicate a chunk
-            j = min(len(b), i + rng.randint(1, 256))
-            b[i:i] = b[i:j]
-        elif k == 5:                                 # delete a chunk
-            del b[i:i + rng.randint(1, 64)]
-        elif k == 6:                                 # varint-ish length bump
-            b[i] = (b[i] | 0x80) if rng.random() < 0.5 else min(0x7f, b[i] + rng.randint(1, 100))
-        elif k == 7:                                 # 32-bit size field set huge/negative
-            v = rng.choice((0xffffffff, 0x7fffffff, 0x80000000, 0x10000000, 0))
-            b[i:i + 4] = v.to_bytes(4, "little")
-        elif k == 8:                                 # text: replace a number with a big/negative one
-            b[i:i + 1] = rng.choice((b"-1", b"99999999999", b"0", b"1e308", b"nan", b"\"", b"{", b"}", b"["))
-        else:                                        # text: swap two lines
-            lines = bytes(b).split(b"\n")
-            if len(lines) > 2:
-                x, y = rng.randrange(len(lines)), rng.randrange(len(lines))
-                lines[x], lines[y] = lines[y], lines[x]
-                b = bytearray(b"\n".join(lines))
-    return bytes(b)
+    """Byte-level mutation (kept for callers of the first version; Seed.mutable does more)."""
+    return mutate_bytes(data, rng, text)
 
 
-def _child(workdir, seed, out_dir):
-    """Runs in the forked child: convert + save; exit 0 (ok), 10 (IrconvError), 20 (other)."""
+def _audit_escapes(root, case_dir, out_dir, marker):
+    """An audit hook that ends the child (EXIT_ESCAPE) when it opens a file under the fuzzer's
+    scratch root but outside its case folder (and the output folder)."""
+    root, case_dir, out_dir = (os.path.realpath(p) for p in (root, case_dir, out_dir))
+
+    def inside(p, d):
+        return p == d or p.startswith(d + os.sep)
+
+    def hook(event, args):
+        if event != "open" or not args or not isinstance(args[0], (str, bytes)):
+            return
+        p = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else args[0]
+        full = os.path.realpath(p)
+        if inside(full, root) and not inside(full, case_dir) and not inside(full, out_dir):
+            with open(marker, "w") as f:   # noqa: PTH123 - inside out_dir: allowed by the hook
+                f.write("opened %s (%s)\n" % (p, full))
+                traceback.print_stack(file=f)
+            os._exit(EXIT_ESCAPE)
+    sys.addaudithook(hook)
+
+
+def _child(workdir, seed, out_dir, root):
+    """Runs in the forked child: convert + save; exits with one of the EXIT_* codes."""
     if not os.environ.get("IRCONV_FUZZ_NO_RLIMIT"):
         resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
     resource.setrlimit(resource.RLIMIT_CPU, (TIME_LIMIT, TIME_LIMIT + 5))
     os.chdir(workdir)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    _audit_escapes(root, workdir, out_dir, os.path.join(out_dir, "traceback.txt"))
     try:
         from irconv.cli import build_parser, _options, _model_path  # noqa: PLC0415
         import irconv  # noqa: PLC0415
@@ -134,19 +162,41 @@ def _child(workdir, seed, out_dir):
         path = _model_path(ns)
         m = irconv.convert_model(path, framework=ns.framework, **_options(ns))
         m.save(os.path.join(out_dir, "m.xml"), compress_to_fp16=True)
-        os._exit(0)
-    except irconv.IrconvError:
-        os._exit(10)
+        os._exit(EXIT_OK)
+    except irconv.IrconvError as e:
+        msg = str(e)
+        if "internal error" in msg:
+            with open(os.path.join(out_dir, "traceback.txt"), "w") as f:
+                traceback.print_exc(file=f)
+            os._exit(EXIT_INTERNAL)
+        names = [n for n in os.listdir(workdir) if n not in ("case.json",)] + [seed.target]
+        if any(n in msg for n in names):
+            os._exit(EXIT_ERROR)
+        with open(os.path.join(out_dir, "error.txt"), "w") as f:
+            f.write(msg[:2000])
+        os._exit(EXIT_UNLOCATED)
     except BaseException:  # noqa: BLE001 - a finding
         try:
             with open(os.path.join(out_dir, "traceback.txt"), "w") as f:
                 traceback.print_exc(file=f)
         finally:
-            os._exit(20)
+            os._exit(EXIT_EXCEPTION)
+
+
+def _classify(status):
+    """(kind, exit code) of a finished child: kind is ok | clean_error | unlocated or a finding."""
+    if status is None:
+        return "hang", None
+    if os.WIFSIGNALED(status):
+        return ("hang" if os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL) else "crash"), None
+    code = os.WEXITSTATUS(status)
+    return {EXIT_OK: "ok", EXIT_ERROR: "clean_error", EXIT_UNLOCATED: "unlocated", EXIT_INTERNAL: "internal",
+            EXIT_ESCAPE: "escape"}.get(code, "exception"), code
 
 
 def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=None):
-    """Returns a dict of counts: ok, clean_error, crash (signals), exception, hang, seconds."""
+    """Returns a dict of counts: inputs, ok, clean_error (unlocated: how many of those name no
+    file of the model), the findings (crash, exception, internal, hang, escape, partial), seconds."""
     import importlib  # noqa: PLC0415
     import irconv  # noqa: F401, PLC0415 - load the core and the frontend once, before forking
     import irconv.cli  # noqa: F401, PLC0415
@@ -156,13 +206,21 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
     except ModuleNotFoundError:
         raise RuntimeError("irconv has no %s frontend yet" % reader) from None
     rng = random.Random(seed)
-    pool = seeds(reader)
-    if not pool:
-        raise RuntimeError("no seed files for reader %s under %s" % (reader, FIXTURES))
-    counts = {"inputs": 0, "ok": 0, "clean_error": 0, "crash": 0, "exception": 0, "hang": 0}
-    t0 = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="irconv-fuzz-")
+    counts = {"inputs": 0, "ok": 0, "clean_error": 0, "unlocated": 0}
+    counts.update((k, 0) for k in FINDINGS)
+    t0 = time.perf_counter()
     try:
+        pool = seeds(reader, scratch=os.path.join(tmp, "seeds"))
+        if not pool:
+            raise RuntimeError("no seed files for reader %s under %s" % (reader, FIXTURES))
+        canary = os.path.join(tmp, "secret.bin")          # beside the case folders: never to be read
+        with open(canary, "wb") as f:
+            f.write(bytes(range(256)) * 64)
+        plant = [canary.encode(), b"../secret.bin", b"../" + os.path.basename(tmp).encode() + b"/secret.bin"]
+        out_dir = os.path.join(tmp, "out")
+        os.makedirs(out_dir, exist_ok=True)
+        unlocated_log = []
         for it in range(iterations):
             if time_budget and time.perf_counter() - t0 > time_budget:
                 break
@@ -172,14 +230,12 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
             if not os.path.exists(work):
                 shutil.copytree(s.case_dir, work, symlinks=True,
                                 ignore=shutil.ignore_patterns("expected.npz", "inputs.npz"))
-            data = mutate(s.data, rng, s.text)
+            data = s.mutable.mutate(rng, plant)
             with open(os.path.join(work, s.target), "wb") as f:
                 f.write(data)
-            out_dir = os.path.join(tmp, "out")
-            os.makedirs(out_dir, exist_ok=True)
             pid = os.fork()
             if pid == 0:
-                _child(work, s, out_dir)
+                _child(work, s, out_dir, tmp)
             deadline = time.time() + TIME_LIMIT * 3
             status = None
             while time.time() < deadline:
@@ -188,35 +244,38 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
                     status = st
                     break
                 time.sleep(0.002)
-            counts["inputs"] += 1
-            kind = None
             if status is None:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-                kind = "hang"
-            elif os.WIFSIGNALED(status):
-                kind = "hang" if os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL) else "crash"
-            else:
-                code = os.WEXITSTATUS(status)
-                if code == 0:
-                    counts["ok"] += 1
-                elif code == 10:
-                    counts["clean_error"] += 1
-                else:
-                    kind = "exception"
-            if kind:
+            counts["inputs"] += 1
+            kind, code = _classify(status)
+            left = sorted(set(os.listdir(out_dir)) - {"traceback.txt", "error.txt"})
+            if code is not None and kind != "escape" and left != (["m.bin", "m.xml"] if kind == "ok" else []):
+                kind = "partial"
+                with open(os.path.join(out_dir, "traceback.txt"), "a") as f:
+                    f.write("output folder after the run: %s\n" % left)
+            if kind == "unlocated":
+                counts["clean_error"] += 1
+                counts["unlocated"] += 1
+                if findings and len(unlocated_log) < 200:
+                    p = os.path.join(out_dir, "error.txt")
+                    unlocated_log.append("%s: %s" % (s.target, open(p).read() if os.path.exists(p) else "?"))
+            elif kind in counts:
                 counts[kind] += 1
-                if findings:
-                    dst = os.path.join(findings, "%s-%s-%06d" % (reader, kind, it))
-                    shutil.copytree(work, dst)
-                    tb = os.path.join(out_dir, "traceback.txt")
-                    if os.path.exists(tb):
-                        shutil.copy(tb, dst)
-                    print("finding: %s %s (seed %s)" % (kind, dst, s.target), file=log)
+            if kind in FINDINGS and findings:
+                dst = os.path.join(findings, "%s-%s-%06d" % (reader, kind, it))
+                shutil.copytree(work, dst, symlinks=True)
+                tb = os.path.join(out_dir, "traceback.txt")
+                if os.path.exists(tb):
+                    shutil.copy(tb, dst)
+                print("finding: %s %s (seed %s)" % (kind, dst, s.target), file=log)
             for f in os.listdir(out_dir):
                 os.remove(os.path.join(out_dir, f))
             with open(os.path.join(work, s.target), "wb") as f:    # restore the seed file
                 f.write(s.data)
+        if findings and unlocated_log:
+            with open(os.path.join(findings, "%s-unlocated-errors.txt" % reader), "w") as f:
+                f.write("\n".join(unlocated_log) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     counts["seconds"] = round(time.perf_counter() - t0, 1)

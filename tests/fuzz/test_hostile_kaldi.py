@@ -121,3 +121,12 @@ def test_cli_output_may_not_overwrite_the_counts_file(tmp_path, capsys):
                "--model_name", "priors"])
     assert rc != 0 and "overwrite an input" in capsys.readouterr().err
     assert (tmp_path / "priors.bin").read_text() == "[ 10 20 30 ]\n" and not (tmp_path / "priors.xml").exists()
+
+
+def test_text_matrix_value_beyond_float32_is_a_clean_error(tmp_path):
+    """Found by the fuzzer (text twins): 1e308 in a text matrix raised a numpy RuntimeWarning."""
+    def writer(w):
+        w.raw(b"[\n 1 0 0\n 0 1e308 0\n 0 0 1 ]\n")
+    p = _nnet1(str(tmp_path / "final.nnet"), writer, binary=False)
+    with pytest.raises(irconv.IrconvError, match=r"final\.nnet: byte \d+ \(line \d+\).*float32 range"):
+        irconv.convert_model(p, framework="kaldi")

@@ -409,12 +409,19 @@ class TextReader(KaldiReader):
         hundreds of MB stay fast and small)."""
         if not body.strip():
             return np.zeros(0, np.float32)
+        vals = None
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
-                return np.fromstring(body, dtype=np.float64, sep=" ").astype(np.float32)
+                vals = np.fromstring(body, dtype=np.float64, sep=" ")
             except (ValueError, DeprecationWarning):
                 pass
+        if vals is not None:
+            big = np.isfinite(vals) & (np.abs(vals) > np.finfo(np.float32).max)
+            if not big.any():
+                return vals.astype(np.float32)
+            # Kaldi reads floats: a finite number beyond float's range is a read failure there too
+            raise self.error("%s: %r is outside the float32 range" % (what, float(vals[np.argmax(big)])), start)
         bad = next((t for t in body.split() if not _is_float(t)), body.strip()[:24])
         raise self.error("%s: expected a number, found %s" % (what, _show(bad.encode("latin-1"))), start)
 
