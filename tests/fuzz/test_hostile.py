@@ -93,3 +93,60 @@ def test_failed_write_leaves_no_partial_ir(tmp_path):
     with pytest.raises(irconv.IrconvError):
         m.save(str(out / "r.xml"))
     assert sorted(os.listdir(out)) == ["r.bin"]   # no r.xml, no temporary files
+
+
+def test_dims_whose_product_overflows_int64(tmp_path):
+    """2^32 x 2^32 wraps to 0 in int64: an empty raw_data must not pass for that shape."""
+    t = TensorProto()
+    t.name, t.data_type = "w", TensorProto.FLOAT
+    t.dims.extend([1 << 32, 1 << 32])
+    t.raw_data = b""
+    with pytest.raises(irconv.IrconvError, match="'w'"):
+        irconv.convert_model(_model(tmp_path, t))
+
+
+def _sparse_model(tmp_path, dims, values, indices):
+    sp = helper.make_sparse_tensor(helper.make_tensor("w", TensorProto.FLOAT, [len(values)], values),
+                                   helper.make_tensor("w_idx", TensorProto.INT64, list(np.shape(indices)),
+                                                      np.asarray(indices).reshape(-1).tolist()), dims)
+    g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], sparse_initializer=[sp])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), p)
+    return p
+
+
+def test_sparse_initializer_claiming_a_120_gb_dense_shape(tmp_path):
+    p = _sparse_model(tmp_path, [100000, 100000, 3], [1.0], [0])
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx.*sparse tensor 'w'"):
+        irconv.convert_model(p)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200 * 1024
+
+
+@pytest.mark.parametrize("indices", [[7], [-1], [[0], [1]], [[9]]], ids=["linear", "negative", "count", "coord"])
+def test_sparse_initializer_indices_outside_the_shape(tmp_path, indices):
+    p = _sparse_model(tmp_path, [4], [1.0], indices)       # one value (the "count" case: two indices)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx.*sparse tensor 'w'"):
+        irconv.convert_model(p)
+
+
+def test_sparse_initializer_still_densifies(tmp_path):
+    from irconv.frontends.onnx.loader import ExternalData, sparse_to_value
+    for idx in ([[1], [3]], [1, 3]):
+        p = _sparse_model(tmp_path, [4], [5.0, 7.0], idx)
+        sp = onnx.load(p).graph.sparse_initializer[0]
+        np.testing.assert_array_equal(sparse_to_value(sp, ExternalData(p)), [0, 5, 0, 7])
+        irconv.convert_model(p)
+
+
+@pytest.mark.parametrize("offset", ["-8", "x", "99999999999999999999"])
+def test_external_data_with_a_bad_offset(tmp_path, offset):
+    (tmp_path / "w.bin").write_bytes(b"\0" * 16)
+    t = _external(tmp_path, "w.bin")
+    for e in t.external_data:
+        if e.key == "offset":
+            e.value = offset
+    with pytest.raises(irconv.IrconvError, match="'w'"):
+        irconv.convert_model(_model(tmp_path, t))

@@ -16,6 +16,7 @@ import onnx
 from onnx import TensorProto
 
 from irconv.errors import IrconvError
+from irconv.limits import check_expansion, numel as _numel
 
 T = TensorProto
 
@@ -187,7 +188,7 @@ def tensor_to_value(t: TensorProto, ext: ExternalData, what: str = "") -> ConstV
     dims = [int(d) for d in t.dims]
     if any(d < 0 for d in dims):
         raise IrconvError("%s: tensor '%s' has negative dimensions %s" % (ext.model_path, name, dims))
-    numel = int(np.prod(dims, dtype=np.int64)) if dims else 1
+    numel = _numel(dims)          # exact: hostile dims may overflow int64
     if t.data_type == T.STRING:
         if t.data_location == T.EXTERNAL:
             raise IrconvError("%s: string tensor '%s' cannot use external data" % (ext.model_path, name))
@@ -269,13 +270,28 @@ def sparse_to_value(sp: onnx.SparseTensorProto, ext: ExternalData) -> ConstValue
         raise IrconvError("%s: sparse tensor '%s' of type %s is not supported"
                           % (ext.model_path, sp.values.name, onnx_type_name(sp.values.data_type)))
     dims = [int(d) for d in sp.dims]
-    dense = np.zeros(dims, dtype=values.dtype)
+    what = "%s: sparse tensor '%s' of shape %s" % (ext.model_path, sp.values.name, dims)
+    if any(d < 0 for d in dims):
+        raise IrconvError("%s: negative dimensions" % what)
+    check_expansion(_numel(dims) * values.dtype.itemsize, what)
     idx = tensor_to_value(sp.indices, ext, sp.indices.name)
+    if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu":
+        raise IrconvError("%s: the indices must be integers" % what)
     idx = np.asarray(idx, dtype=np.int64)
-    flat = dense.reshape(-1)
     vals = values.reshape(-1)
-    if idx.ndim == 1:
-        flat[idx] = vals
+    nnz = vals.size
+    # COO indices: [nnz] linear positions or [nnz, rank] coordinates (the ONNX spec)
+    if idx.ndim == 1 and idx.size == nnz:
+        if nnz and (idx.min() < 0 or idx.max() >= _numel(dims)):
+            raise IrconvError("%s: a linear index is outside [0, %d)" % (what, _numel(dims)))
+        lin = idx
+    elif idx.ndim == 2 and idx.shape == (nnz, len(dims)):
+        if nnz and (np.any(idx < 0) or np.any(idx >= np.asarray(dims, dtype=np.int64))):
+            raise IrconvError("%s: an index is outside the shape" % what)
+        lin = np.ravel_multi_index(tuple(idx.T), dims) if nnz else idx.reshape(-1)
     else:
-        flat[np.ravel_multi_index(tuple(idx.T), dims)] = vals
+        raise IrconvError("%s: indices of shape %s for %d values (expected [%d] or [%d, %d])"
+                          % (what, list(idx.shape), nnz, nnz, nnz, len(dims)))
+    dense = np.zeros(dims, dtype=values.dtype)
+    dense.reshape(-1)[lin] = vals
     return dense
