@@ -34,18 +34,28 @@ uint64_t f32_to_f16_portable(const float* src, uint16_t* dst, uint64_t n) {
   const float magic = float_of(((127 - 15) + (23 - 10) + 1) << 23);  // 0.5: aligns subnormal bits
   const uint32_t magic_u = bits_of(magic);
   uint64_t bad = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    uint32_t x = bits_of(src[i]);
-    uint32_t sign = x & 0x80000000u;
-    uint32_t ax = x ^ sign;
-    bool big = ax > kF16MaxBits && ax <= kInfBits;
-    bad += (uint64_t)(big | (ax != 0 && ax < kF16MinSubBits));
-    uint32_t c = big ? kF16MaxBits : ax;
-    uint32_t nan_r = 0x7e00u | ((c >> 13) & 0x3ffu);
-    uint32_t sub_r = bits_of(float_of(c) + magic) - magic_u;
-    uint32_t norm_r = (c + 0xc8000fffu + ((c >> 13) & 1u)) >> 13;  // rebias exponent (-112 << 23), round
-    uint32_t r = c > kInfBits ? nan_r : (c < 0x38800000u ? sub_r : norm_r);
-    dst[i] = (uint16_t)(r | (sign >> 16));
+  for (uint64_t i0 = 0; i0 < n; i0 += (1u << 30)) {
+    const uint64_t m = std::min<uint64_t>(n - i0, 1u << 30);
+    const float* s = src + i0;
+    uint16_t* d = dst + i0;
+    uint32_t cnt = 0;
+    for (uint64_t i = 0; i < m; ++i) {  // masks instead of branches, signed compares: vectorizes on SSE2
+      uint32_t x = bits_of(s[i]);
+      uint32_t sign = x & 0x80000000u;
+      int32_t ax = (int32_t)(x & 0x7fffffffu);
+      uint32_t big = 0u - (uint32_t)((ax > (int32_t)kF16MaxBits) & (ax <= (int32_t)kInfBits));
+      uint32_t tiny = 0u - (uint32_t)((ax != 0) & (ax < (int32_t)kF16MinSubBits));
+      cnt += (big | tiny) & 1u;
+      uint32_t c = (kF16MaxBits & big) | ((uint32_t)ax & ~big);
+      uint32_t is_nan = 0u - (uint32_t)((int32_t)c > (int32_t)kInfBits);
+      uint32_t is_sub = 0u - (uint32_t)((int32_t)c < 0x38800000);
+      uint32_t nan_r = 0x7e00u | ((c >> 13) & 0x3ffu);
+      uint32_t sub_r = bits_of(float_of(c) + magic) - magic_u;
+      uint32_t norm_r = (c + 0xc8000fffu + ((c >> 13) & 1u)) >> 13;  // rebias exponent (-112 << 23), round
+      uint32_t r = (nan_r & is_nan) | (~is_nan & ((sub_r & is_sub) | (norm_r & ~is_sub)));
+      d[i] = (uint16_t)(r | (sign >> 16));
+    }
+    bad += cnt;
   }
   return bad;
 }
@@ -118,11 +128,9 @@ void release_pages(const uint8_t* p, uint64_t n) {
 }
 
 constexpr uint64_t kAlign = 64;
-constexpr uint64_t kBufSize = 4u << 20;     // staging buffer
+constexpr uint64_t kWindow = 8u << 20;      // staging buffer = one aligned window of the file
 constexpr int kNumBufs = 4;
-constexpr uint64_t kDirectMin = 1u << 20;   // raw blobs from this size go to the file without staging
-constexpr uint64_t kDirectPiece = 16u << 20;
-constexpr uint64_t kReleaseStep = 8u << 20; // source bytes converted between two page releases
+constexpr uint64_t kReleaseStep = 8u << 20; // source bytes consumed between two page releases
 
 }  // namespace
 
@@ -149,16 +157,22 @@ uint64_t hash_bytes(const uint8_t* p, uint64_t n) {
 }
 
 BinWriter::BinWriter(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);  // read: rewind
   IRCONV_CHECK(fd_ >= 0, "cannot create '" << path << "': " << std::strerror(errno));
-  bufs_.resize(kNumBufs);
-  for (int i = 0; i < kNumBufs; ++i) free_.push_back(i);
+#ifdef O_DIRECT
+  if (!(std::getenv("IRCONV_NO_DIRECT_IO") && std::getenv("IRCONV_NO_DIRECT_IO")[0] == '1'))
+    dfd_ = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);  // -1: not supported here
+#endif
+  bufs_.assign(kNumBufs, nullptr);
+  for (int i = kNumBufs - 1; i >= 0; --i) free_.push_back(i);
   thread_ = std::thread([this] { writer_loop(); });
 }
 
 BinWriter::~BinWriter() {
   stop_thread();
   if (fd_ >= 0) ::close(fd_);
+  if (dfd_ >= 0) ::close(dfd_);
+  for (uint8_t* b : bufs_) std::free(b);
 }
 
 void BinWriter::stop_thread() {
@@ -183,20 +197,25 @@ void BinWriter::writer_loop() {
       jobs_.pop_front();
       failed = error_ != 0;
     }
+    const uint8_t* p = bufs_[j.buf];
+    // full windows go around the page cache; a file system without O_DIRECT gets buffered writes
+    int fd = (j.n == kWindow && dfd_ >= 0) ? dfd_ : fd_;
     int err = 0;
     for (uint64_t done = 0; !failed && done < j.n;) {
-      ssize_t w = ::pwrite(fd_, j.p + done, j.n - done, (off_t)(j.off + done));
+      ssize_t w = ::pwrite(fd, p + done, j.n - done, (off_t)(j.off + done));
       if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && fd == dfd_ && done == 0) {
+        fd = fd_;
+        continue;
+      }
       if (w <= 0) { err = w < 0 ? errno : EIO; break; }
       done += (uint64_t)w;
     }
-    if (j.rel) release_pages(j.rel, j.rel_n);
     std::lock_guard<std::mutex> lk(mu_);
     if (err && !error_) error_ = err;
-    if (j.buf >= 0) {
-      free_.push_back(j.buf);
-      cv_free_.notify_one();
-    }
+    free_.push_back(j.buf);
+    --inflight_;
+    cv_done_.notify_all();
   }
 }
 
@@ -205,8 +224,14 @@ void BinWriter::push(const Job& j) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     jobs_.push_back(j);
+    ++inflight_;
   }
   cv_jobs_.notify_one();
+}
+
+void BinWriter::drain() {
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_done_.wait(lk, [&] { return inflight_ == 0; });
 }
 
 void BinWriter::check_error() {
@@ -218,65 +243,74 @@ void BinWriter::check_error() {
   IRCONV_CHECK(e == 0, "write to '" << path_ << "' failed: " << std::strerror(e));
 }
 
-// Staging memory is laid out so that an address is congruent to its file offset modulo 64:
-// 64-byte aligned blobs are 64-byte aligned in memory too.
-static uint8_t* buf_base(std::vector<uint8_t>& v, uint64_t file_off) {
-  if (v.empty()) v.resize(kBufSize + 2 * kAlign);
-  uintptr_t a = ((uintptr_t)v.data() + kAlign - 1) / kAlign * kAlign;
-  return reinterpret_cast<uint8_t*>(a) + file_off % kAlign;
-}
-
-uint8_t* BinWriter::staging(uint64_t* room) {
-  if (cur_ >= 0 && cur_len_ == kBufSize) flush_staging();
+uint8_t* BinWriter::window(uint64_t* room) {
   if (cur_ < 0) {
     check_error();
     std::unique_lock<std::mutex> lk(mu_);
-    cv_free_.wait(lk, [&] { return !free_.empty(); });
+    cv_done_.wait(lk, [&] { return !free_.empty(); });
     cur_ = free_.back();
     free_.pop_back();
-    cur_len_ = 0;
-    cur_off_ = pos_;
+    lk.unlock();
+    if (!bufs_[cur_]) {
+      void* p = nullptr;
+      IRCONV_CHECK(posix_memalign(&p, 4096, kWindow) == 0, "out of memory for the .bin staging buffers");
+      bufs_[cur_] = static_cast<uint8_t*>(p);
+    }
   }
-  *room = kBufSize - cur_len_;
-  return buf_base(bufs_[cur_], cur_off_) + cur_len_;
+  uint64_t used = pos_ % kWindow;
+  *room = kWindow - used;
+  return bufs_[cur_] + used;
 }
 
-void BinWriter::flush_staging() {
-  if (cur_ < 0 || cur_len_ == 0) return;
-  push(Job{buf_base(bufs_[cur_], cur_off_), cur_len_, cur_off_, cur_, nullptr, 0});
+void BinWriter::window_full() {
+  push(Job{pos_ - kWindow, kWindow, cur_});
   cur_ = -1;
-  cur_len_ = 0;
 }
 
-void BinWriter::put(const void* p, uint64_t n) {
+void BinWriter::put(const void* p, uint64_t n, const Tensor* src) {
   const uint8_t* s = static_cast<const uint8_t*>(p);
+  const uint8_t* released = s;
   while (n > 0) {
     uint64_t room;
-    uint8_t* d = staging(&room);
+    uint8_t* d = window(&room);
     uint64_t m = std::min(room, n);
     std::memcpy(d, s, m);
-    cur_len_ += m;
     pos_ += m;
     s += m;
     n -= m;
+    if (pos_ % kWindow == 0) window_full();
+    if (src && src->file_mapped && ((uint64_t)(s - released) >= kReleaseStep || n == 0)) {
+      release_pages(released, (uint64_t)(s - released));
+      released = s;
+    }
   }
 }
 
 void BinWriter::pad_to(uint64_t align) {
   static const uint8_t zeros[kAlign] = {0};
-  put(zeros, (align - pos_ % align) % align);
+  put(zeros, (align - pos_ % align) % align, nullptr);
 }
 
 // Forgets everything from `offset` on (a blob being replaced); later writes overwrite it in the
-// file (jobs are written in order) and close() truncates what lies past the end.
+// file and close() truncates what lies past the end.
 void BinWriter::rewind(uint64_t offset) {
-  if (cur_ >= 0 && offset >= cur_off_) {
-    cur_len_ = offset - cur_off_;
-  } else if (cur_ >= 0) {
-    std::lock_guard<std::mutex> lk(mu_);
-    free_.push_back(cur_);
-    cur_ = -1;
-    cur_len_ = 0;
+  uint64_t w = offset / kWindow * kWindow;
+  if (cur_ >= 0 && pos_ / kWindow * kWindow == w) {  // still in the window being filled
+    pos_ = offset;
+    return;
+  }
+  // the window holding `offset` was handed over: read its head back once it is written
+  drain();
+  check_error();
+  pos_ = w;
+  uint64_t room;
+  uint8_t* d = window(&room);
+  for (uint64_t done = 0; done < offset - w;) {
+    ssize_t r = ::pread(fd_, d + done, offset - w - done, (off_t)(w + done));
+    if (r < 0 && errno == EINTR) continue;
+    IRCONV_CHECK(r > 0, "cannot read back '" << path_ << "' at offset " << (w + done) << ": "
+                                             << (r < 0 ? std::strerror(errno) : "end of file"));
+    done += (uint64_t)r;
   }
   pos_ = offset;
 }
@@ -287,18 +321,14 @@ bool BinWriter::write_f16(const Tensor& t) {
   uint64_t bad = 0, i = 0, released = 0;
   while (i < n) {
     uint64_t room;
-    uint8_t* d = staging(&room);
+    uint8_t* d = window(&room);
     uint64_t m = std::min(room / 2, n - i);
-    if (m == 0) {  // one odd byte left in this buffer
-      flush_staging();
-      continue;
-    }
-    uint16_t* dst = reinterpret_cast<uint16_t*>(d);
+    uint16_t* dst = reinterpret_cast<uint16_t*>(d);  // even offset: blobs start 64-byte aligned
     if (t.et == ET::f32) bad += f32_to_f16_count(t.as<float>() + i, dst, m);
     else bad += f64_to_f16_count(t.as<double>() + i, dst, m);
-    cur_len_ += 2 * m;
     pos_ += 2 * m;
     i += m;
+    if (pos_ % kWindow == 0) window_full();
     if (t.file_mapped && ((i - released) * esize >= kReleaseStep || i == n)) {
       release_pages(t.data + released * esize, (i - released) * esize);
       released = i;
@@ -322,7 +352,7 @@ BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
   if (t.nbytes == 0 || t.numel() == 0) {
     // An empty constant still gets one byte: the IR reader refuses size="0" (null data).
     static const uint8_t zero = 0;
-    put(&zero, 1);
+    put(&zero, 1, nullptr);
     b.size = 1;
     bucket.push_back(Seen{&t, b});
     return b;
@@ -331,18 +361,7 @@ BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
     rewind(b.offset);
     b.f16 = false;
   }
-  if (!b.f16) {
-    if (t.nbytes < kDirectMin) {
-      put(t.data, t.nbytes);
-    } else {
-      flush_staging();  // what is staged precedes the blob in the file
-      for (uint64_t off = 0; off < t.nbytes; off += kDirectPiece) {
-        uint64_t m = std::min(kDirectPiece, t.nbytes - off);
-        push(Job{t.data + off, m, pos_, -1, t.file_mapped ? t.data + off : nullptr, t.file_mapped ? m : 0});
-        pos_ += m;
-      }
-    }
-  }
+  if (!b.f16) put(t.data, t.nbytes, &t);
   b.size = pos_ - b.offset;
   bucket.push_back(Seen{&t, b});
   return b;
@@ -350,12 +369,17 @@ BinWriter::Blob BinWriter::write(const Tensor& t, bool to_f16) {
 
 void BinWriter::close() {
   if (fd_ < 0) return;
-  flush_staging();
+  if (cur_ >= 0 && pos_ % kWindow != 0) {  // the last, partial window: through the page cache
+    push(Job{pos_ / kWindow * kWindow, pos_ % kWindow, cur_});
+    cur_ = -1;
+  }
   stop_thread();
   check_error();
   if (extent_ > pos_) IRCONV_CHECK(::ftruncate(fd_, (off_t)pos_) == 0, "cannot truncate '" << path_ << "': " << std::strerror(errno));
   int r = ::close(fd_);
   fd_ = -1;
+  if (dfd_ >= 0) ::close(dfd_);
+  dfd_ = -1;
   IRCONV_CHECK(r == 0, "write to '" << path_ << "' failed: " << std::strerror(errno));
 }
 

@@ -1,12 +1,13 @@
 // Streams constant blobs into the .bin: 64-byte aligned offsets, identical blobs stored once,
 // f32/f64 -> f16 conversion done chunk by chunk while writing.
 //
-// The writer is a two-stage pipeline: the calling thread converts (or copies small blobs) into a
-// few 4 MiB staging buffers, a second thread pwrite()s them, so conversion and the kernel's copy
-// into the page cache run on both cores. Large blobs stored as they are go from their source
-// (an mmap of the model, a numpy array) to the file without a user-space copy. Pages of read-only
-// file-mapped sources are dropped from this process once consumed (they stay in the page cache),
-// so peak memory stays near the staging buffers, not the model.
+// The writer is a two-stage pipeline: the calling thread converts (or copies) into 8 MiB staging
+// buffers, each one an aligned window of the file, and a second thread writes full windows with
+// O_DIRECT (no copy into the page cache: on virtual machines that copy, not the disk, is what makes
+// large buffered writes slow) while the next window is being filled; the last partial window is
+// written through the page cache. Pages of read-only file-mapped sources are dropped from this
+// process once consumed (they stay in the page cache), so peak memory stays near the staging
+// buffers, not the model.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -38,33 +39,34 @@ class BinWriter {
   void close();  // flushes, waits for the writer thread; throws Error on I/O failure
 
  private:
-  struct Job { const uint8_t* p; uint64_t n; uint64_t off; int buf; const uint8_t* rel; uint64_t rel_n; };
-  void put(const void* p, uint64_t n);
+  struct Job { uint64_t off; uint64_t n; int buf; };
+  void put(const void* p, uint64_t n, const Tensor* src);
   void pad_to(uint64_t align);
-  void flush_staging();
-  uint8_t* staging(uint64_t* room);  // the current staging buffer's free space (acquires one)
+  uint8_t* window(uint64_t* room);   // free space of the current window (acquires a buffer)
+  void window_full();                // hands the full current window to the writer thread
   void push(const Job& j);
+  void drain();                      // waits until every handed-over window is written
   void writer_loop();
   void stop_thread();
   void check_error();
   void rewind(uint64_t offset);
-  bool write_f16(const Tensor& t);  // false: declined (values do not fit f16), nothing kept
+  bool write_f16(const Tensor& t);  // false: declined (values do not fit f16)
 
-  int fd_ = -1;
+  int fd_ = -1;             // buffered
+  int dfd_ = -1;            // O_DIRECT, -1 when the file system refuses it
   std::string path_;
   uint64_t pos_ = 0;        // logical end of the file
-  uint64_t extent_ = 0;     // furthest byte handed to the writer (>= pos_ after a rewind)
-  // staging buffers
-  std::vector<std::vector<uint8_t>> bufs_;
+  uint64_t extent_ = 0;     // furthest byte handed to the writer (> pos_ after a rewind)
+  // staging buffers: buffer i holds the window [off, off + kWindow) of the file
+  std::vector<uint8_t*> bufs_;
   std::vector<int> free_;
-  int cur_ = -1;            // staging buffer being filled, -1 = none
-  uint64_t cur_len_ = 0;
-  uint64_t cur_off_ = 0;    // file offset of the current buffer's first byte
+  int cur_ = -1;            // buffer of the window being filled (window start = pos_ rounded down)
   // writer thread
   std::thread thread_;
   std::mutex mu_;
-  std::condition_variable cv_jobs_, cv_free_;
+  std::condition_variable cv_jobs_, cv_done_;
   std::deque<Job> jobs_;
+  int inflight_ = 0;
   bool stop_ = false;
   int error_ = 0;           // first errno of a failed write
   // deduplication: blobs keyed by a sampled fingerprint, confirmed by memcmp
