@@ -11,6 +11,10 @@ namespace {
 
 // Folding must not blow a small constant up into a huge one (Broadcast/Tile of a scalar).
 constexpr uint64_t kMaxGrowthBytes = 1 << 20;
+// Nor materialize a huge result (checkpoint shards concatenated into one matrix, lm_1b's 3.2 GB
+// softmax): the IR keeps the op over the stored pieces (OpenVINO folds it when it compiles the
+// model), and the converter's memory stays near its largest input instead of the folded copies.
+constexpr uint64_t kMaxFoldBytes = 512ull << 20;
 
 bool fold_node(Graph& g, Node* n, const PassContext& ctx) {
   if (n->type == "Parameter" || n->type == "Const" || n->type == "Result") return false;
@@ -38,6 +42,7 @@ bool fold_node(Graph& g, Node* n, const PassContext& ctx) {
       if (!o.shape.is_static() || !et_is_plain(o.et)) return false;
       uint64_t b = et_bytes(o.et, (uint64_t)o.shape.numel());
       if (b > kMaxGrowthBytes && b > 4 * in_bytes + kMaxGrowthBytes) return false;
+      if (b > kMaxFoldBytes) return false;
     }
     bool ok = false;
     try {
