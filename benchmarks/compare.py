@@ -169,26 +169,40 @@ MODELS = {"resnet": model_resnet, "bert": model_bert, "big": model_big, "lm1b": 
 
 # ---------------------------------------------------------------- runs
 
-def bench_model(key, m, a, runs_dir):
+def child_env(cache):
+    """Children compile and keep bytecode (as an installed package has it), outside the repository."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", os.path.join(cache, "pycache"))
+    return env
+
+
+def bench_model(key, m, a, runs_dir, env):
     peers = [("irconv", None), ("openvino", None), ("cp", None)]
     if m.get("ov") is None or a.skip_ov:
         peers = [p for p in peers if p[0] != "openvino"]
     fp16 = "True" if not a.no_fp16 else "False"
     results = {p: [] for p, _ in peers}
     keep_ir = None
+
+    def one(peer, out):
+        if peer == "irconv":
+            cmd = irconv_cmd() + m["irconv"] + ["--output_dir", out, "--model_name", "ir", "--compress_to_fp16", fp16]
+            cmd += a.irconv_args.split()
+            return run_child(cmd, cwd=m.get("cwd"), env=env)
+        if peer == "openvino":
+            return run_child([sys.executable, "-c", OV_SNIPPET, m["ov"], os.path.join(out, "ov.xml"), fp16], env=env)
+        return run_child(["cp", "-rL"] + m["cp"] + [out], env=env)
+
+    for peer, _ in peers:  # warm-up, not counted: bytecode compiled, the model's files in the page cache
+        out = tempfile.mkdtemp(prefix="%s-%s-warm-" % (key, peer), dir=runs_dir)
+        one(peer, out)
+        shutil.rmtree(out, ignore_errors=True)
     for r in range(a.repeat):
         order = peers if r % 2 == 0 else list(reversed(peers))
         for peer, _ in order:
             out = tempfile.mkdtemp(prefix="%s-%s-" % (key, peer), dir=runs_dir)
-            if peer == "irconv":
-                cmd = irconv_cmd() + m["irconv"] + ["--output_dir", out, "--model_name", "ir", "--compress_to_fp16", fp16]
-                res = run_child(cmd, cwd=m.get("cwd"))
-            elif peer == "openvino":
-                cmd = [sys.executable, "-c", OV_SNIPPET, m["ov"], os.path.join(out, "ov.xml"), fp16]
-                res = run_child(cmd)
-            else:
-                cmd = ["cp", "-r"] + m["cp"] + [out]
-                res = run_child(cmd)
+            res = one(peer, out)
             results[peer].append(res)
             if peer == "irconv" and key == "lm1b" and keep_ir is None:
                 keep_ir = out          # checked against TensorFlow below
@@ -229,13 +243,12 @@ print(json.dumps({"seconds": best, "gb_per_s": v.nbytes / best / 1e9, "cpu_secon
 """
 
 
-def bench_fp16(runs_dir, size=1 << 30):
+def bench_fp16(runs_dir, env, size=1 << 30):
     res = {}
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     for label, extra in (("F16C", {}), ("portable", {"IRCONV_NO_F16C": "1"})):
         out = tempfile.mkdtemp(prefix="fp16-", dir=runs_dir)
-        env = dict(os.environ, **extra)
-        _, text = measure(pin + [sys.executable, "-c", FP16_SNIPPET, out, str(size)], env=env)
+        _, text = measure(pin + [sys.executable, "-c", FP16_SNIPPET, out, str(size)], env=dict(env, **extra))
         shutil.rmtree(out, ignore_errors=True)
         res[label] = json.loads(text.strip().splitlines()[-1])
         print("  fp16   %-9s %.2f GB/s of f32 input wall, %.2f GB per CPU second (1 GiB constant, one core%s)"
@@ -326,6 +339,7 @@ def main():
     ap.add_argument("--no-fp16", action="store_true", help="f32 weights (--compress_to_fp16 False) for both")
     ap.add_argument("--skip-ov", action="store_true", help="irconv and cp only")
     ap.add_argument("--no-tf-check", action="store_true")
+    ap.add_argument("--irconv-args", default="", help="extra irconv flags, e.g. '--disable_pass NAME'")
     ap.add_argument("--json")
     a = ap.parse_args()
     cache = os.path.abspath(a.cache)
@@ -333,6 +347,7 @@ def main():
         ap.error("--cache must be outside the repository")
     os.makedirs(cache, exist_ok=True)
     runs_dir = tempfile.mkdtemp(prefix="runs-", dir=cache)
+    env = child_env(cache)
     wanted = [k.strip() for k in a.models.split(",") if k.strip()]
     load0 = loadavg()
     print("machine: %s; load average %.2f %.2f %.2f; cache %s" % ((cpu_info(),) + load0 + (cache,)), flush=True)
@@ -340,13 +355,13 @@ def main():
     try:
         for key in wanted:
             if key == "fp16":
-                report["fp16"] = bench_fp16(runs_dir)
+                report["fp16"] = bench_fp16(runs_dir, env)
                 continue
             m = MODELS[key](cache)
             if m is None:
                 print("  %s: skipped (could not generate it: needs tensorflow and tf_keras)" % key, flush=True)
                 continue
-            summary, ir_dir = bench_model(key, m, a, runs_dir)
+            summary, ir_dir = bench_model(key, m, a, runs_dir, env)
             entry = {"label": m["label"], "file_bytes": m["file_bytes"], "weights_bytes": m["weights_bytes"],
                      "peers": summary}
             if ir_dir and not a.no_tf_check:

@@ -97,8 +97,15 @@ class ExternalData:
         else:
             self.base_dir = None if in_memory else os.path.dirname(os.path.abspath(model_path))
         self._maps: Dict[str, mmap.mmap] = {}
+        self._resolved: Dict[str, str] = {}   # location -> checked real path (one realpath per file)
 
     def resolve(self, location: str, tensor: str) -> str:
+        full = self._resolved.get(location)
+        if full is None:
+            full = self._resolved[location] = self._resolve(location, tensor)
+        return full
+
+    def _resolve(self, location: str, tensor: str) -> str:
         if not location:
             raise IrconvError("%s: tensor '%s' uses external data but names no location"
                               % (self.model_path, tensor))
