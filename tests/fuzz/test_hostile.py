@@ -150,3 +150,18 @@ def test_external_data_with_a_bad_offset(tmp_path, offset):
             e.value = offset
     with pytest.raises(irconv.IrconvError, match="'w'"):
         irconv.convert_model(_model(tmp_path, t))
+
+
+# ---------------------------------------------------------------- found by the fuzzer
+
+@pytest.mark.parametrize("group", [0, -2, 3])
+def test_conv_group_that_does_not_divide_the_weights(tmp_path, group):
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 1, 1, 1], [1.0] * 4)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], group=group, name="conv")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 2, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)]), p)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Conv node 'conv'.*group") as e:
+        irconv.convert_model(p)
+    assert "internal error" not in str(e.value)

@@ -144,3 +144,24 @@ def test_cli_output_may_not_overwrite_the_symbol_file(tmp_path, capsys):
                "--output_dir", str(tmp_path), "--model_name", "graph"])
     assert rc != 0 and "overwrite an input" in capsys.readouterr().err
     assert (tmp_path / "graph.xml").read_bytes() == before and not (tmp_path / "graph.bin").exists()
+
+
+# ---------------------------------------------------------------- found by the fuzzer
+
+@pytest.mark.parametrize("stride", ["(-1e308, 2)", "nan", "inf", "(99999999999999999999, 1)"])
+def test_integer_attribute_that_is_not_an_int64(tmp_path, stride):
+    b = SymBuilder()
+    y = b.op("Convolution", "conv", [b.var("data"), b.var("w")], kernel=(1, 1), num_filter=1, no_bias=True)
+    b.nodes[-1]["attrs"]["stride"] = stride
+    (tmp_path / "model-symbol.json").write_text(b.to_json([y]))
+    save_params(str(tmp_path / "model-0000.params"), {"arg:w": np.ones((1, 1, 1, 1), np.float32)})
+    with pytest.raises(irconv.IrconvError, match=r"model-symbol\.json.*'conv'.*stride"):
+        irconv.convert_model(str(tmp_path / "model-symbol.json"), input="data[1,1,4,4]")
+
+
+def test_empty_array_whose_other_dims_overflow(tmp_path):
+    """Shape (0, 2^62, 2^62): no bytes to read, but numpy cannot represent it either."""
+    rec = struct.pack("<IiI", 0xF993FAC9, 0, 3) + struct.pack("<3q", 0, 1 << 62, 1 << 62) + struct.pack("<iii", 1, 0, 0)
+    p = _fc_model(tmp_path, rec)
+    with pytest.raises(irconv.IrconvError, match=r"model-0000\.params: offset \d+.*too large"):
+        irconv.convert_model(p, input="data[1,3]")

@@ -142,7 +142,10 @@ class _Reader:
         nbytes = count * dt.itemsize
         self.need(nbytes, what + " data (%s x %s)" % (list(shape), dt.name))
         if count == 0:
-            return np.zeros(shape, dtype=dt)
+            try:
+                return np.zeros(shape, dtype=dt)
+            except ValueError:      # numpy refuses shapes whose non-zero dims overflow int64
+                self.fail("%s has an empty shape %s too large to represent" % (what, list(shape)))
         arr = np.frombuffer(self.buf, dtype=dt, count=count, offset=self.pos).reshape(shape)
         self.pos += nbytes
         return arr

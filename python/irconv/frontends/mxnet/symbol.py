@@ -12,6 +12,7 @@ variables named `<node>_<argument>`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Dict, List, Optional, Tuple
 
@@ -185,17 +186,22 @@ def parse_bool(s: str, where: str) -> bool:
 
 
 def parse_int(s: str, where: str) -> int:
+    """An integer attribute value: an int64 (MXNet's parameters are at most 64-bit) written as an
+    integer or an integral float ('3.0')."""
     t = s.strip()
     try:
-        return int(t)
+        v = int(t)
     except ValueError:
         try:
             f = float(t)
         except ValueError:
             raise IrconvError("%s: expected an integer, got '%s'" % (where, s)) from None
-        if f != int(f):
+        if not math.isfinite(f) or f != int(f):
             raise IrconvError("%s: expected an integer, got '%s'" % (where, s)) from None
-        return int(f)
+        v = int(f)
+    if not -(1 << 63) <= v < 1 << 63:
+        raise IrconvError("%s: %s is outside the int64 range" % (where, s.strip()))
+    return v
 
 
 def parse_float(s: str, where: str) -> float:

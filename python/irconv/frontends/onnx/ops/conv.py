@@ -56,10 +56,12 @@ def add_channel_bias(ctx, y, b, n_spatial: int):
 def grouped_weights(ctx, w, group: int):
     """[O, I/G, k...] -> [G, O/G, I/G, k...] (Conv) or [I, O/G, k...] -> [G, I/G, O/G, k...]
     (ConvTranspose): the leading dim is split into (G, dim/G)."""
+    ws = ctx.static_shape(w)
+    if group < 1 or (ws and ws[0] >= 0 and ws[0] % group):
+        raise IrconvError("group %d does not divide the weights' leading dimension (weights %s)" % (group, ws))
     wv = ctx.value(w)
     if wv is not None:
         return ctx.const(wv.reshape((group, wv.shape[0] // group) + wv.shape[1:]))
-    ws = ctx.static_shape(w)
     if ws is not None:
         return ctx.reshape(w, [group, ws[0] // group] + ws[1:])
     rest = ctx.op1("Slice", [ctx.shape_of(w), np.array([1], np.int64), np.array([2 ** 62], np.int64),
