@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Inference speed of irconv's IR vs the IR of OpenVINO's own converter, on the OpenVINO CPU plugin.
 
-  python benchmarks/runtime.py [--runs 60] [--warmup 5] [--models bert,resnet,mobilenet,tf_mobilenet]
-                               [--bert PATH] [--threads N] [--json out.json] [--keep DIR]
+  python benchmarks/runtime.py [--runs 200] [--bert-runs 60] [--warmup 5] [--threads N]
+                               [--models bert,resnet,mobilenet,tf_mobilenet] [--bert PATH] [--seq 128]
+                               [--fp16] [--json out.json] [--keep DIR]
 
 Per model: irconv converts it (the `irconv` CLI with the fixture's mo_args, run in the fixture's
 folder) and `openvino.convert_model` + `openvino.save_model` converts it (the same inputs/outputs/shapes
@@ -195,13 +196,13 @@ def bench(model, work, runs, warmup, config, fp16):
 
 
 def table(rows):
-    lines = ["| model | irconv IR ms | OpenVINO IR ms | ratio (median) | ratio (paired) | layers (ops) irconv / OV "
+    lines = ["| model | runs | irconv IR ms | OpenVINO IR ms | ratio (median) | ratio (paired) | layers (ops) irconv / OV "
              "| exec nodes irconv / OV | max abs diff | irconv vs expected |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         exp = "-" if r["matches_expected"] is None else ("ok" if r["matches_expected"] else "MISMATCH")
-        lines.append("| %s | %.2f | %.2f | %.3f | %.3f | %d (%d) / %d (%d) | %d / %d | %.2g | %s |" % (
-            r["model"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],
+        lines.append("| %s | %d | %.2f | %.2f | %.3f | %.3f | %d (%d) / %d (%d) | %d / %d | %.2g | %s |" % (
+            r["model"], r["runs"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],
             r["irconv_ops"], r["openvino_layers"], r["openvino_ops"], r["irconv_exec_nodes"],
             r["openvino_exec_nodes"], r["max_abs_diff"], exp))
     return "\n".join(lines)
@@ -210,7 +211,8 @@ def table(rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
-    ap.add_argument("--runs", type=int, default=60, help="timed inferences per IR (alternating)")
+    ap.add_argument("--runs", type=int, default=200, help="timed inferences per IR (alternating)")
+    ap.add_argument("--bert-runs", type=int, default=60, help="timed inferences per IR for the BERT-like model")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0, help="INFERENCE_NUM_THREADS (0 = the plugin's choice)")
     ap.add_argument("--bert", help="BERT-like .onnx (default: generated into the work dir)")
@@ -230,7 +232,7 @@ def main(argv=None):
             ap.error("unknown model %r (have %s)" % (key, ", ".join(MODELS)))
         fw, name = MODELS[key]
         model = bert_model(a.bert, work, a.seq) if fw == "bert" else fixture(fw, name)
-        r = bench(model, work, a.runs, a.warmup, config, a.fp16)
+        r = bench(model, work, a.bert_runs if fw == "bert" else a.runs, a.warmup, config, a.fp16)
         rows.append(r)
         print("%-40s irconv %8.2f ms  openvino %8.2f ms  ratio %.3f (paired %.3f)  layers %d/%d  diff %.2g"
               % (r["model"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],

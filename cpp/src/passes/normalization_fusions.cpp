@@ -131,8 +131,10 @@ std::vector<Rewrite> mvn_inside_rewrites() {
 
 std::vector<Rewrite> l2_rewrites() {
   auto x = any(float_ranked());
-  auto sq = alt({op("Power", {x, const_value(2.0)}), op("Multiply", {x, x})});
-  auto sum = op("ReduceSum", {sq, any()}, keep_dims);
+  // x², its sum and the norm may be shared (the same tensor normalized twice): each fused op
+  // recomputes them
+  auto sq = alt({shared(op("Power", {x, const_value(2.0)})), shared(op("Multiply", {x, x}))});
+  auto sum = shared(op("ReduceSum", {sq, any()}, keep_dims));
   auto eps_add = uniform_const();
   auto eps_max = uniform_const();
   auto inner = alt({op("Add", {sum, eps_add}), op("Maximum", {sum, eps_max}), sum});
@@ -160,10 +162,10 @@ std::vector<Rewrite> l2_rewrites() {
   for (auto& r : roots) rs.push_back(rewrite("x/sqrt(sum(x^2)+eps)", r, cb));
 
   // x / Max(ReduceL2(x), eps) -> NormalizeL2(x, eps², max); x * Min(ReduceSum(x²)^-½, 1/eps) -> same
-  auto l2 = op("ReduceL2", {x, any()}, keep_dims);
+  auto l2 = shared(op("ReduceL2", {x, any()}, keep_dims));
   auto eps_l2 = uniform_const();
   auto inv_eps = uniform_const();
-  auto sum2 = op("ReduceSum", {sq, any()}, keep_dims);
+  auto sum2 = shared(op("ReduceSum", {sq, any()}, keep_dims));
   auto cb2 = [=](Match& m) {
     size_t rank = m[x].node->outputs[m[x].index].shape.dims.size();
     auto ax = norm_axes(m.has(l2) ? m.node(l2) : m.node(sum2), rank);
