@@ -9,8 +9,9 @@ Per model: irconv converts it (the `irconv` CLI with the fixture's mo_args, run 
 folder) and `openvino.convert_model` + `openvino.save_model` converts it (the same inputs/outputs/shapes
 as the mo_args say), both with f32 weights (`--fp16` for f16-compressed weights, each converter's
 default). Both IRs are compiled on CPU with the same settings (f32 inference precision, LATENCY hint,
-one stream, `--threads` threads), given the same inputs, warmed up, then run `--runs` times each,
-alternating which runs first. Reported: median latency of each, their ratio (irconv / OpenVINO; below
+one stream, `--threads` threads), given the same inputs, warmed up, then timed `--runs` times each,
+alternating which runs first; a timed sample is the mean of `--burst` back-to-back inferences (by
+default as many as take ~10 ms, so that sub-millisecond models are not measured at timer noise). Reported: median latency of each, their ratio (irconv / OpenVINO; below
 1 = irconv's IR is faster) and the median of the per-pair ratios, layer counts (IR layers, of which
 ops = not Const/Parameter/Result, and nodes of the plugin's executable graph), the max abs difference
 between the two IRs' outputs, and whether irconv's outputs match the fixture's expected outputs within
@@ -136,10 +137,12 @@ class Runner:
             arr = inputs[name] if name is not None else list(inputs.values())[self.compiled.inputs.index(port)]
             self.req.set_tensor(port, __import__("openvino").Tensor(np.ascontiguousarray(arr)))
 
-    def once(self):
+    def once(self, burst=1):
+        """Seconds per inference, averaged over `burst` back-to-back inferences."""
         t0 = time.perf_counter()
-        self.req.infer()
-        return time.perf_counter() - t0
+        for _ in range(burst):
+            self.req.infer()
+        return (time.perf_counter() - t0) / burst
 
     def outputs(self):
         res = {}
@@ -154,23 +157,26 @@ class Runner:
         return len(self.compiled.get_runtime_model().get_ops())
 
 
-def bench(model, work, runs, warmup, config, fp16):
+def bench(model, work, runs, warmup, config, fp16, burst=0):
     import openvino as ov
     ir_xml, ov_xml = convert_both(model, work, fp16)
     core = ov.Core()
     a = Runner(core, ir_xml, model.inputs, config)
     b = Runner(core, ov_xml, model.inputs, config)
+    w = []
     for _ in range(warmup):
-        a.once()
-        b.once()
+        w.append(a.once())
+        w.append(b.once())
+    if burst <= 0:   # auto: samples of >= ~10 ms, so that timer and scheduler jitter average out
+        burst = max(1, min(100, int(0.01 / max(statistics.median(w), 1e-6))))
     ta, tb = [], []
     for i in range(runs):
         if i % 2 == 0:
-            ta.append(a.once())
-            tb.append(b.once())
+            ta.append(a.once(burst))
+            tb.append(b.once(burst))
         else:
-            tb.append(b.once())
-            ta.append(a.once())
+            tb.append(b.once(burst))
+            ta.append(a.once(burst))
     oa, ob = a.outputs(), b.outputs()
     n_out = len(a.compiled.outputs)
     diff = max(float(np.max(np.abs(oa[i].astype(np.float64) - ob[i].astype(np.float64)))) if oa[i].size else 0.0
@@ -190,19 +196,19 @@ def bench(model, work, runs, warmup, config, fp16):
         "pair_ratio": statistics.median(x / y for x, y in zip(ta, tb)),
         "irconv_layers": la, "openvino_layers": lb, "irconv_ops": oa_ops, "openvino_ops": ob_ops,
         "irconv_exec_nodes": a.exec_nodes(), "openvino_exec_nodes": b.exec_nodes(),
-        "max_abs_diff": diff, "matches_expected": match, "runs": runs,
+        "max_abs_diff": diff, "matches_expected": match, "runs": runs, "burst": burst,
         "layer_types": {"irconv": dict(types_a), "openvino": dict(types_b)},
     }
 
 
 def table(rows):
-    lines = ["| model | runs | irconv IR ms | OpenVINO IR ms | ratio (median) | ratio (paired) | layers (ops) irconv / OV "
+    lines = ["| model | samples x burst | irconv IR ms | OpenVINO IR ms | ratio (median) | ratio (paired) | layers (ops) irconv / OV "
              "| exec nodes irconv / OV | max abs diff | irconv vs expected |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         exp = "-" if r["matches_expected"] is None else ("ok" if r["matches_expected"] else "MISMATCH")
-        lines.append("| %s | %d | %.2f | %.2f | %.3f | %.3f | %d (%d) / %d (%d) | %d / %d | %.2g | %s |" % (
-            r["model"], r["runs"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],
+        lines.append("| %s | %d x %d | %.2f | %.2f | %.3f | %.3f | %d (%d) / %d (%d) | %d / %d | %.2g | %s |" % (
+            r["model"], r["runs"], r["burst"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],
             r["irconv_ops"], r["openvino_layers"], r["openvino_ops"], r["irconv_exec_nodes"],
             r["openvino_exec_nodes"], r["max_abs_diff"], exp))
     return "\n".join(lines)
@@ -214,6 +220,8 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=200, help="timed inferences per IR (alternating)")
     ap.add_argument("--bert-runs", type=int, default=60, help="timed inferences per IR for the BERT-like model")
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--burst", type=int, default=0,
+                    help="inferences per timed sample (0 = enough for ~10 ms, at most 100; 1 = single inferences)")
     ap.add_argument("--threads", type=int, default=0, help="INFERENCE_NUM_THREADS (0 = the plugin's choice)")
     ap.add_argument("--bert", help="BERT-like .onnx (default: generated into the work dir)")
     ap.add_argument("--seq", type=int, default=128, help="BERT sequence length")
@@ -232,7 +240,7 @@ def main(argv=None):
             ap.error("unknown model %r (have %s)" % (key, ", ".join(MODELS)))
         fw, name = MODELS[key]
         model = bert_model(a.bert, work, a.seq) if fw == "bert" else fixture(fw, name)
-        r = bench(model, work, a.bert_runs if fw == "bert" else a.runs, a.warmup, config, a.fp16)
+        r = bench(model, work, a.bert_runs if fw == "bert" else a.runs, a.warmup, config, a.fp16, a.burst)
         rows.append(r)
         print("%-40s irconv %8.2f ms  openvino %8.2f ms  ratio %.3f (paired %.3f)  layers %d/%d  diff %.2g"
               % (r["model"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],

@@ -184,3 +184,39 @@ def test_shared_weights_are_not_rewritten():
     g, got, ref = both(build, {"x": x})
     assert types(g).count("Multiply") == 1
     np.testing.assert_allclose(got[0], ref[0], rtol=1e-6)
+
+
+def test_divide_and_subtract_by_constants_fold_like_multiply_and_add():
+    def build():
+        rng = np.random.default_rng(6)
+        g = _core.Graph("sd")
+        x = g.parameter("x", "f32", [1, 3, 5, 5]).output(0)
+        w = c(g, rng.standard_normal((4, 3, 3, 3)))
+        y = g.op("Convolution", [x, w], {"strides": [1, 1], "dilations": [1, 1], "pads_begin": [1, 1],
+                                         "pads_end": [1, 1], "auto_pad": "explicit"}).output(0)
+        y = g.op("Divide", [y, c(g, rng.uniform(1, 2, (4, 1, 1)))]).output(0)      # -> weights * 1/c
+        y = g.op("Add", [y, c(g, rng.standard_normal((4, 1, 1)))]).output(0)
+        y = g.op("Subtract", [y, c(g, 0.5)]).output(0)                              # -> one bias Add
+        g.result(y, "y")
+        return g
+    x = rng.standard_normal((1, 3, 5, 5)).astype(np.float32)
+    g, got, ref = both(build, {"x": x})
+    t = types(g)
+    assert "Divide" not in t and "Subtract" not in t and "Multiply" not in t and t.count("Add") == 1
+    np.testing.assert_allclose(got[0], ref[0], rtol=1e-4, atol=1e-5)
+
+
+def test_constant_divided_by_a_convolution_and_division_by_zero_stay():
+    def build():
+        rng = np.random.default_rng(7)
+        g = _core.Graph("sd2")
+        x = g.parameter("x", "f32", [2, 4]).output(0)
+        y = g.op("MatMul", [x, c(g, rng.standard_normal((4, 3)))]).output(0)
+        a = g.op("Divide", [c(g, 1.0), y]).output(0)
+        b = g.op("Divide", [g.op("MatMul", [x, c(g, rng.standard_normal((4, 3)))]).output(0), c(g, [1.0, 0.0, 2.0])]).output(0)
+        g.result(a, "a")
+        g.result(b, "b")
+        return g
+    g = build()
+    g.run_passes()
+    assert types(g).count("Divide") == 2

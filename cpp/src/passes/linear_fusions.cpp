@@ -3,7 +3,9 @@
 // the IR runs one op where the source model had three.
 //
 //   BatchNormInference(y, γ, β, μ, σ², ε)  -> y * (γ/√(σ²+ε)) + (β - μγ/√(σ²+ε))   (BatchNormDecompose)
-//   Multiply(Add(y, b), s)                 -> Add(Multiply(y, s), b*s)              (MulAddSwap)
+//   Subtract(y, c) / Divide(y, c)          -> Add(y, -c) / Multiply(y, 1/c)         (MulAddChains; y from
+//                                             a Convolution/MatMul or Multiply/Add chain)
+//   Multiply(Add(y, b), s)                 -> Add(Multiply(y, s), b*s)              (MulAddChains)
 //   Multiply(Multiply(y, s1), s2)          -> Multiply(y, s1*s2)                    (MulAddChains)
 //   Add(Add(y, b1), b2)                    -> Add(y, b1+b2)                         (MulAddChains)
 //   Multiply(Conv(x, W), s[C_out])         -> Conv(x, W * s)                        (WeightsScaleFusion)
@@ -13,6 +15,7 @@
 // Constants are combined in double precision and stored in the original element type; a rewrite
 // is skipped when the combined constant would change the result's shape (broadcast it).
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -131,6 +134,35 @@ bool batchnorm_decompose(Graph& g) {
 }
 
 // ---------------------------------------------------------------- MulAddSwap + chains
+// Subtract(y, c) -> Add(y, -c) and Divide(y, c) -> Multiply(y, 1/c) for float constants c when y
+// comes from a Convolution/MatMul or a Multiply/Add chain: they can then fold like the others.
+bool sub_div_to_add_mul(Graph& g) {
+  static const char* kChain[] = {"Convolution", "GroupConvolution", "MatMul", "Add", "Multiply", "Subtract", "Divide"};
+  bool changed = false;
+  for (Node* n : g.topo_order()) {
+    if ((n->type != "Subtract" && n->type != "Divide") || !is_float(n->outputs[0].et) || n->inputs.size() != 2) continue;
+    if (n->attr_s("auto_broadcast", "numpy") != "numpy") continue;
+    const Tensor* c = const_of(n->inputs[1]);
+    Node* p = n->inputs[0].node;
+    if (!c || const_of(n->inputs[0]) || !is_float(c->et)) continue;
+    if (std::find(std::begin(kChain), std::end(kChain), p->type) == std::end(kChain)) continue;
+    bool div = n->type == "Divide";
+    Tensor nc = Tensor::zeros(c->et, c->shape);
+    bool ok = true;
+    for (uint64_t i = 0; i < c->numel(); ++i) {
+      double v = c->get_f64(i);
+      if (div && v == 0.0) ok = false;
+      store_f64(c->et, nc.mutable_data(), i, div ? 1.0 / v : -v);
+    }
+    if (!ok) continue;
+    Output cc = make_const(g, n->inputs[1].node->name + (div ? "/reciprocal" : "/negated"), std::move(nc));
+    Node* r = make_binary(g, div ? "Multiply" : "Add", n->inputs[0], cc, n->name);
+    g.replace_uses(Output{n, 0}, Output{r, 0}, true);
+    changed = true;
+  }
+  return changed;
+}
+
 bool mul_add_chains(Graph& g) {
   bool changed = false;
   g.remove_dead();
@@ -340,7 +372,7 @@ IRCONV_PASSES(linear_fusions) {
   reg_pass({"BatchNormDecompose", kOrderFusion + 30, [](Graph& g, const PassContext&) { return batchnorm_decompose(g); }});
   // Multiply(Add(y, b), s) -> Add(Multiply(y, s), b*s); Mul/Mul and Add/Add chains combined
   reg_pass({"MulAddChains", kOrderFusion + 31, [](Graph& g, const PassContext&) {
-              bool any = false;
+              bool any = sub_div_to_add_mul(g);
               for (int i = 0; i < 16 && mul_add_chains(g); ++i) any = true;
               return any;
             }});
