@@ -36,11 +36,13 @@ uint64_t f32_to_f16_portable(const float* src, uint16_t* dst, uint64_t n) {
   uint64_t bad = 0;
   for (uint64_t i0 = 0; i0 < n; i0 += (1u << 30)) {
     const uint64_t m = std::min<uint64_t>(n - i0, 1u << 30);
-    const float* s = src + i0;
+    // the source may be unaligned (a view into a protobuf or an mmap): bytes, loaded by memcpy
+    const unsigned char* s = reinterpret_cast<const unsigned char*>(src) + 4 * i0;
     uint16_t* d = dst + i0;
     uint32_t cnt = 0;
     for (uint64_t i = 0; i < m; ++i) {  // masks instead of branches, signed compares: vectorizes on SSE2
-      uint32_t x = bits_of(s[i]);
+      uint32_t x;
+      std::memcpy(&x, s + 4 * i, 4);
       uint32_t sign = x & 0x80000000u;
       int32_t ax = (int32_t)(x & 0x7fffffffu);
       uint32_t big = 0u - (uint32_t)((ax > (int32_t)kF16MaxBits) & (ax <= (int32_t)kInfBits));
