@@ -18,7 +18,7 @@ export IRCONV_CORE_PATH="$(ls "$BUILD"/_core*.so)"
 export PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}"
 export LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 export IRCONV_FUZZ_NO_RLIMIT=1     # ASan reserves terabytes of shadow memory: no RLIMIT_AS
 cd "$ROOT"
 "$PY" -m tests.fuzz --reader all --iterations "$ITER" --findings "${FINDINGS:-fuzz-findings-asan}"

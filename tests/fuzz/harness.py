@@ -140,7 +140,8 @@ def _child(workdir, seed, out_dir, root):
     os.chdir(workdir)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    err = os.open(os.path.join(out_dir, "stderr.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(err, 2)                  # sanitizer reports and warnings, kept with a finding
     _audit_escapes(root, workdir, out_dir, os.path.join(out_dir, "traceback.txt"))
     try:
         from irconv.cli import build_parser, _options, _model_path  # noqa: PLC0415
@@ -190,8 +191,11 @@ def _classify(status):
     if os.WIFSIGNALED(status):
         return ("hang" if os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL) else "crash"), None
     code = os.WEXITSTATUS(status)
-    return {EXIT_OK: "ok", EXIT_ERROR: "clean_error", EXIT_UNLOCATED: "unlocated", EXIT_INTERNAL: "internal",
-            EXIT_ESCAPE: "escape"}.get(code, "exception"), code
+    kind = {EXIT_OK: "ok", EXIT_ERROR: "clean_error", EXIT_UNLOCATED: "unlocated", EXIT_INTERNAL: "internal",
+            EXIT_ESCAPE: "escape", EXIT_EXCEPTION: "exception"}.get(code)
+    # any other exit status: the process ended itself outside Python (a sanitizer report, abort()
+    # handlers, exit() in native code)
+    return (kind or "crash"), code
 
 
 def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=None):
@@ -249,8 +253,8 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
                 os.waitpid(pid, 0)
             counts["inputs"] += 1
             kind, code = _classify(status)
-            left = sorted(set(os.listdir(out_dir)) - {"traceback.txt", "error.txt"})
-            if code is not None and kind != "escape" and left != (["m.bin", "m.xml"] if kind == "ok" else []):
+            left = sorted(set(os.listdir(out_dir)) - {"traceback.txt", "error.txt", "stderr.txt"})
+            if kind in ("ok", "clean_error", "unlocated") and left != (["m.bin", "m.xml"] if kind == "ok" else []):
                 kind = "partial"
                 with open(os.path.join(out_dir, "traceback.txt"), "a") as f:
                     f.write("output folder after the run: %s\n" % left)
@@ -265,9 +269,10 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
             if kind in FINDINGS and findings:
                 dst = os.path.join(findings, "%s-%s-%06d" % (reader, kind, it))
                 shutil.copytree(work, dst, symlinks=True)
-                tb = os.path.join(out_dir, "traceback.txt")
-                if os.path.exists(tb):
-                    shutil.copy(tb, dst)
+                for name in ("traceback.txt", "stderr.txt"):
+                    p = os.path.join(out_dir, name)
+                    if os.path.exists(p) and os.path.getsize(p):
+                        shutil.copy(p, dst)
                 print("finding: %s %s (seed %s)" % (kind, dst, s.target), file=log)
             for f in os.listdir(out_dir):
                 os.remove(os.path.join(out_dir, f))

@@ -165,3 +165,20 @@ def test_conv_group_that_does_not_divide_the_weights(tmp_path, group):
     with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Conv node 'conv'.*group") as e:
         irconv.convert_model(p)
     assert "internal error" not in str(e.value)
+
+
+@pytest.mark.parametrize("bad", ["utf8", "kind"])
+def test_attribute_not_utf8_or_of_the_wrong_kind(tmp_path, bad):
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="rs", mode="nearest")
+    if bad == "utf8":
+        node.attribute[0].s = b"near\xe8"
+    else:
+        node.attribute[0].CopyFrom(helper.make_attribute("mode", 3))     # an INT where a STRING belongs
+    scales = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, 2, 2])
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [scales])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]), p)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Resize node 'rs'.*attribute 'mode'") as e:
+        irconv.convert_model(p)
+    assert "internal error" not in str(e.value)

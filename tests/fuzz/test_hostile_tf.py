@@ -251,3 +251,38 @@ def test_cli_output_may_not_overwrite_the_checkpoint(tmp_path, capsys):
                "--model_name", "weights"])
     assert rc != 0 and "overwrite an input" in capsys.readouterr().err
     assert ck.read_bytes() == before and not (tmp_path / "weights.xml").exists()
+
+
+# ---------------------------------------------------------------- found by the fuzzer
+
+def _gather(tmp_path, batch_dims):
+    g = GraphBuilder()
+    g.placeholder("x", np.float32, [4, 3])
+    g.const("i", np.array([0, 2], np.int32))
+    g.const("axis", np.array(0, np.int32))
+    g.node("GatherV2", "y", ["x", "i", "axis"], Tparams=("type", 1), Tindices=("type", 3), Taxis=("type", 3))
+    n = g.gd.node[-1]
+    if batch_dims == "empty":
+        n.attr["batch_dims"].SetInParent()          # an AttrValue holding nothing
+    elif batch_dims is not None:
+        n.attr["batch_dims"].s = batch_dims         # a string where an int belongs
+    return _pb(tmp_path, g)
+
+
+def test_attribute_holding_no_value_counts_as_absent(tmp_path):
+    m = irconv.convert_model(_gather(tmp_path, "empty"))
+    assert m.outputs[0]["shape"] == [2, 3]
+
+
+def test_attribute_of_the_wrong_kind_is_a_clean_error(tmp_path):
+    with pytest.raises(irconv.IrconvError, match=r"m\.pb: GatherV2 node 'y': attribute 'batch_dims' holds str") as e:
+        irconv.convert_model(_gather(tmp_path, b"zero"))
+    assert "internal error" not in str(e.value)
+
+
+def test_type_attribute_holding_a_string_is_a_clean_error(tmp_path):
+    g = GraphBuilder()
+    g.placeholder("x", np.float32, [4, 3])
+    g.node("Shape", "y", ["x"], T=("type", 1), out_type=b"int32")
+    with pytest.raises(irconv.IrconvError, match=r"m\.pb: Shape node 'y': attribute 'out_type' holds str"):
+        irconv.convert_model(_pb(tmp_path, g))

@@ -14,6 +14,20 @@ from .loader import (ET_TO_NP, NP_TO_ET, ConstValue, ExternalData, RawConst, Str
                      sparse_to_value, tensor_to_value)
 
 
+def _same_kind(v, default) -> bool:
+    """An attribute value fits the translator's default: numbers for numbers, strings for
+    strings, lists for lists (no default: anything)."""
+    if default is None:
+        return True
+    if isinstance(default, (bool, int, float)):
+        return isinstance(v, (bool, int, float))
+    if isinstance(default, str):
+        return isinstance(v, str)
+    if isinstance(default, (list, tuple)):
+        return isinstance(v, list)
+    return True
+
+
 class OnnxNode:
     """A thin view of a NodeProto for translators."""
 
@@ -36,19 +50,33 @@ class OnnxNode:
         a = self._attrs.get(name)
         if a is None:
             return default
+        v = self._attr(a, name)
+        if not _same_kind(v, default):      # the default's type is what the translator expects
+            raise IrconvError("%s: attribute '%s' is %s, expected %s" % (
+                self.describe(), name, AttributeProto.AttributeType.Name(a.type) if a.type in
+                AttributeProto.AttributeType.values() else a.type, type(default).__name__))
+        return v
+
+    def _text(self, b: bytes, name: str) -> str:
+        try:
+            return b.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise IrconvError("%s: attribute '%s' is not UTF-8 (byte %d)" % (self.describe(), name, e.start)) from None
+
+    def _attr(self, a, name: str):
         t = a.type
         if t == AttributeProto.FLOAT:
             return float(a.f)
         if t == AttributeProto.INT:
             return int(a.i)
         if t == AttributeProto.STRING:
-            return a.s.decode("utf-8")
+            return self._text(a.s, name)
         if t == AttributeProto.FLOATS:
             return [float(x) for x in a.floats]
         if t == AttributeProto.INTS:
             return [int(x) for x in a.ints]
         if t == AttributeProto.STRINGS:
-            return [s.decode("utf-8") for s in a.strings]
+            return [self._text(s, name) for s in a.strings]
         if t == AttributeProto.TENSOR:
             return self.ctx.tensor_value(a.t, "%s.%s" % (self.name, name))
         if t == AttributeProto.SPARSE_TENSOR:

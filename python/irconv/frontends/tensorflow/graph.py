@@ -64,6 +64,20 @@ def decode_attr(av, what):
     return None
 
 
+def _same_kind(v, default):
+    """An attribute value fits the translator's default: numbers for numbers, strings for
+    strings, lists for lists (a None default: anything)."""
+    if default is None:
+        return True
+    if isinstance(default, (bool, int, float)):
+        return isinstance(v, (bool, int, float))
+    if isinstance(default, str):
+        return isinstance(v, str)
+    if isinstance(default, (list, tuple)):
+        return isinstance(v, list)
+    return True
+
+
 class TFNode:
     __slots__ = ("name", "op", "inputs", "control", "attrs", "device", "_cache", "func_attrs")
 
@@ -95,14 +109,23 @@ class TFNode:
             else:
                 raise IrconvError("%s: attribute '%s' refers to function attribute '%s' that is not bound"
                                   % (self.describe(), key, v[1]))
+        if v is None and av.WhichOneof("value") is None:      # an AttrValue holding nothing
+            if default is _MISSING:
+                raise IrconvError("%s: attribute '%s' has no value" % (self.describe(), key))
+            return default
+        if default is not _MISSING and not _same_kind(v, default):
+            raise IrconvError("%s: attribute '%s' holds %s, expected %s"
+                              % (self.describe(), key, type(v).__name__, type(default).__name__))
         self._cache[key] = v
         return v
 
     def et(self, key="T", default=_MISSING):
         """Element type of a DataType attribute."""
-        v = self.attr(key, default)
-        if v is default and default is not _MISSING:
+        v = self.attr(key, None if default is not _MISSING else _MISSING)   # the default is an et
+        if v is None:
             return default
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise IrconvError("%s: attribute '%s' holds %s, expected a type" % (self.describe(), key, type(v).__name__))
         return et_of(v, "%s attribute '%s'" % (self.describe(), key))
 
     def describe(self):
