@@ -132,10 +132,25 @@ def _audit_escapes(root, case_dir, out_dir, marker):
     sys.addaudithook(hook)
 
 
+def _vm_size():
+    """This process's mapped address space in bytes (Linux), 0 if unknown."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _child(workdir, seed, out_dir, root):
     """Runs in the forked child: convert + save; exits with one of the EXIT_* codes."""
     if not os.environ.get("IRCONV_FUZZ_NO_RLIMIT"):
-        resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
+        # MEM_LIMIT more than what the forked child already maps (a test session may have loaded
+        # TensorFlow and torch, whose mappings alone exceed MEM_LIMIT)
+        limit = _vm_size() + MEM_LIMIT
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (TIME_LIMIT, TIME_LIMIT + 5))
     os.chdir(workdir)
     devnull = os.open(os.devnull, os.O_WRONLY)
