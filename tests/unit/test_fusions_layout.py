@@ -1,5 +1,5 @@
 """Layout passes: TransposeSinking, ReshapeTransposeFusion (cpp/src/passes/transpose_sinking.cpp),
-PadFusion and MatMulWeightsLayout (linear_fusions.cpp). Each rewritten graph runs on OpenVINO and
+PadFusion and MatMulTransposeFusion (linear_fusions.cpp). Each rewritten graph runs on OpenVINO and
 matches the same graph with every fusion switched off; near-misses stay as they are."""
 import numpy as np
 import pytest
@@ -260,37 +260,38 @@ def test_channel_padding_stays():
     close(got, ref)
 
 
-# ---------------------------------------------------------------- MatMulWeightsLayout
+# ---------------------------------------------------------------- MatMulTransposeFusion
 
-def test_constant_weights_are_stored_transposed():
+def test_transposed_matmul_inputs_become_transpose_flags():
     def build():
         r = np.random.default_rng(4)
         g = _core.Graph("mm")
-        x = g.parameter("x", "f32", [2, 3, 5]).output(0)
-        w = c(g, r.standard_normal((5, 7)))
-        a = g.op("MatMul", [x, w], name="a").output(0)
-        b = g.op("MatMul", [g.op("ReLU", [x]).output(0), w], name="b").output(0)   # shared weights: one copy
-        g.result(a, "a")
-        g.result(b, "b")
+        x = g.parameter("x", "f32", [2, 5, 3]).output(0)
+        w = c(g, r.standard_normal((7, 5)), np.float32)        # stored [N, K], as torch's Linear
+        xt = g.op("Transpose", [x, i64(g, [0, 2, 1])]).output(0)
+        wt = g.op("Transpose", [w, i64(g, [1, 0])]).output(0)
+        y = g.op("MatMul", [xt, wt], name="mm").output(0)
+        g.result(y, "y")
         return g
-    x = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
     g, got, ref = both(build, {"x": x})
-    mms = [n for n in g.topo_order() if n.type == "MatMul"]
-    assert [m.attrs["transpose_b"] for m in mms] == [True, True]
-    assert mms[0].inputs[1].node is mms[1].inputs[1].node or mms[0].inputs[1].node.id == mms[1].inputs[1].node.id
-    assert mms[0].inputs[1].shape == [7, 5]
+    mm = [n for n in g.topo_order() if n.type == "MatMul"][0]
+    assert "Transpose" not in types(g) and mm.name == "mm"
+    assert mm.attrs["transpose_a"] is True and mm.attrs["transpose_b"] is True
+    assert mm.inputs[1].shape == [7, 5]                         # the weights were not copied transposed
     close(got, ref, rtol=1e-5)
 
 
-def test_run_time_weights_keep_their_layout():
+def test_transposes_of_other_axes_stay():
     def build():
         g = _core.Graph("mm2")
-        x = g.parameter("x", "f32", [3, 5]).output(0)
-        w = g.parameter("w", "f32", [5, 7]).output(0)
-        g.result(g.op("MatMul", [x, w]).output(0), "y")
+        x = g.parameter("x", "f32", [3, 2, 5]).output(0)
+        w = g.parameter("w", "f32", [2, 5, 4]).output(0)
+        xt = g.op("Transpose", [x, i64(g, [1, 0, 2])]).output(0)  # batch axes swapped: not a MatMul flag
+        g.result(g.op("MatMul", [xt, w]).output(0), "y")
         return g
-    feeds = {"x": rng.standard_normal((3, 5)).astype(np.float32), "w": rng.standard_normal((5, 7)).astype(np.float32)}
+    feeds = {"x": rng.standard_normal((3, 2, 5)).astype(np.float32), "w": rng.standard_normal((2, 5, 4)).astype(np.float32)}
     g, got, ref = both(build, feeds)
     mm = [n for n in g.topo_order() if n.type == "MatMul"][0]
-    assert mm.attrs.get("transpose_b", False) is False
+    assert mm.inputs[0].node.type == "Transpose" and mm.attrs.get("transpose_a", False) is False
     close(got, ref, rtol=1e-5)

@@ -11,7 +11,7 @@
 //   Multiply(Conv(x, W), s[C_out])         -> Conv(x, W * s)                        (WeightsScaleFusion)
 //   Multiply(MatMul(x, W), s[N])           -> MatMul(x, W * s)                      (WeightsScaleFusion)
 //   Convolution(Pad(x, b, e, 0), W)        -> Convolution(x, W, pads + b, e)        (PadFusion)
-//   MatMul(x, W[K, N])                     -> MatMul(x, Wᵀ[N, K], transpose_b)      (MatMulWeightsLayout)
+//   MatMul(x, Transpose(W, swap last 2))   -> MatMul(x, W, transpose_b = !tb)        (MatMulTransposeFusion)
 // Constants are combined in double precision and stored in the original element type; a rewrite
 // is skipped when the combined constant would change the result's shape (broadcast it).
 #include <cmath>
@@ -135,7 +135,7 @@ bool batchnorm_decompose(Graph& g) {
 
 // ---------------------------------------------------------------- MulAddSwap + chains
 // Subtract(y, c) -> Add(y, -c) and Divide(y, c) -> Multiply(y, 1/c) for float constants c when y
-// comes from a Convolution/MatMul or a Multiply/Add chain: they can then fold like the others.
+// comes from a Convolution/MatMul or an op by a constant: they can then fold like the others.
 bool sub_div_to_add_mul(Graph& g) {
   static const char* kChain[] = {"Convolution", "GroupConvolution", "MatMul", "Add", "Multiply", "Subtract", "Divide"};
   bool changed = false;
@@ -146,6 +146,8 @@ bool sub_div_to_add_mul(Graph& g) {
     Node* p = n->inputs[0].node;
     if (!c || const_of(n->inputs[0]) || !is_float(c->et)) continue;
     if (std::find(std::begin(kChain), std::end(kChain), p->type) == std::end(kChain)) continue;
+    bool weighted = p->type == "Convolution" || p->type == "GroupConvolution" || p->type == "MatMul";
+    if (!weighted && !(p->inputs.size() == 2 && (const_of(p->inputs[0]) || const_of(p->inputs[1])))) continue;
     bool div = n->type == "Divide";
     Tensor nc = Tensor::zeros(c->et, c->shape);
     bool ok = true;
@@ -326,42 +328,51 @@ bool pad_fusion(Graph& g) {
   return changed;
 }
 
-// ---------------------------------------------------------------- MatMulWeightsLayout
-// Constant 2-D weights are stored [N, K] with transpose_b (the layout of the CPU plugin's
-// FullyConnected, and what OpenVINO's own converter writes), so no Transpose runs on them.
-bool matmul_weights_layout(Graph& g) {
+// ---------------------------------------------------------------- MatMulTransposeFusion
+// A Transpose that swaps the last two axes of a MatMul input is the MatMul's own transpose_a /
+// transpose_b. Runs before constant folding, so a constant weight written as Transpose(W) is
+// neither copied into a transposed constant nor (when too large to fold) transposed at run time.
+bool swaps_last_two(Node* t) {
+  if (t->type != "Transpose" || t->inputs.size() != 2) return false;
+  const Tensor* pc = const_of(t->inputs[1]);
+  if (!pc || !et_is_integral(pc->et)) return false;
+  std::vector<int64_t> p = pc->to_i64();
+  size_t r = p.size();
+  if (r < 2) return false;
+  for (size_t i = 0; i + 2 < r; ++i)
+    if (p[i] != (int64_t)i) return false;
+  return p[r - 2] == (int64_t)r - 1 && p[r - 1] == (int64_t)r - 2;
+}
+
+bool matmul_transpose_fusion(Graph& g) {
   bool changed = false;
   g.remove_dead();
-  std::map<const Node*, Output> transposed;  // weight Const -> its transposed copy
   for (Node* n : g.topo_order()) {
-    if (n->type != "MatMul" || n->attr_b("transpose_b", false)) continue;
-    const Tensor* w = const_of(n->inputs[1]);
-    if (!w || w->shape.size() != 2 || !is_float(w->et) || const_of(n->inputs[0])) continue;
-    const PartialShape& xs = n->in_shape(0);
-    if (xs.rank_dynamic || xs.dims.size() < 2) continue;
-    Node* wn = n->inputs[1].node;
-    auto it = transposed.find(wn);
-    if (it == transposed.end()) {
-      int64_t K = w->shape[0], N = w->shape[1];
-      Tensor t = Tensor::zeros(w->et, {N, K});
-      size_t es = (size_t)et_info(w->et).bits / 8;
-      uint8_t* dst = t.mutable_data();
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t j = 0; j < N; ++j) std::memcpy(dst + (j * K + k) * es, w->data + (k * N + j) * es, es);
-      it = transposed.emplace(wn, make_const(g, wn->name, std::move(t))).first;
-      if (wn->outputs[0].consumers.size() == 1) it->second.node->name = wn->name;
-    }
+    if (n->type != "MatMul" || n->inputs.size() != 2) continue;
+    std::vector<Output> ins = n->inputs;
     auto attrs = n->attrs;
-    bool has = false;
-    for (auto& kv : attrs)
-      if (kv.first == "transpose_b") kv.second = true, has = true;
-    if (!has) attrs.emplace_back("transpose_b", true);
-    Node* q = g.add_op("MatMul", {n->inputs[0], it->second}, attrs, n->name, n->version);
+    bool any = false;
+    for (int i = 0; i < 2; ++i) {
+      Node* t = ins[(size_t)i].node;
+      if (!swaps_last_two(t)) continue;
+      const char* key = i == 0 ? "transpose_a" : "transpose_b";
+      bool cur = n->attr_b(key, false);
+      bool has = false;
+      for (auto& kv : attrs)
+        if (kv.first == key) kv.second = !cur, has = true;
+      if (!has) attrs.emplace_back(key, !cur);
+      ins[(size_t)i] = t->inputs[0];
+      any = true;
+    }
+    if (!any) continue;
+    Node* q = g.add_op("MatMul", ins, attrs, n->name, n->version);
     q->name = n->name;
+    if (q->outputs[0].shape != n->outputs[0].shape || q->outputs[0].et != n->outputs[0].et) continue;  // left dead
     for (const auto& a : n->rt_info) q->add_rt(a);
     g.replace_uses(Output{n, 0}, Output{q, 0}, true);
     changed = true;
   }
+  if (changed) g.remove_dead();
   return changed;
 }
 
@@ -380,9 +391,9 @@ IRCONV_PASSES(linear_fusions) {
   reg_pass({"WeightsScaleFusion", kOrderFusion + 32, [](Graph& g, const PassContext&) { return weights_scale_fusion(g); }});
   // Convolution(Pad(x, b, e, 0), W) -> Convolution(x, W, pads_begin + b, pads_end + e)
   reg_pass({"PadFusion", kOrderFusion + 29, [](Graph& g, const PassContext&) { return pad_fusion(g); }});
-  // MatMul(x, W[K, N]) -> MatMul(x, Wᵀ[N, K], transpose_b = true)
-  reg_pass({"MatMulWeightsLayout", kOrderFusion + 40,
-            [](Graph& g, const PassContext&) { return matmul_weights_layout(g); }});
+  // MatMul(Transpose(a, ..., swap last two), b) -> MatMul(a, b, transpose_a = !transpose_a) (and for b)
+  reg_pass({"MatMulTransposeFusion", kOrderFold - 5,
+            [](Graph& g, const PassContext&) { return matmul_transpose_fusion(g); }});
 }
 
 }  // namespace irconv
