@@ -10,7 +10,8 @@ folder) and `openvino.convert_model` + `openvino.save_model` converts it (the sa
 as the mo_args say), both with f32 weights (`--fp16` for f16-compressed weights, each converter's
 default). Both IRs are compiled on CPU with the same settings (f32 inference precision, LATENCY hint,
 one stream, `--threads` threads), given the same inputs, warmed up, then timed `--runs` times each,
-alternating which runs first; a timed sample is the mean of `--burst` back-to-back inferences (by
+rotating which runs first, together with a second compile of OpenVINO's IR (an A/A test: its
+ratio to the first shows the noise of the machine); a timed sample is the mean of `--burst` back-to-back inferences (by
 default as many as take ~10 ms, so that sub-millisecond models are not measured at timer noise). Reported: median latency of each, their ratio (irconv / OpenVINO; below
 1 = irconv's IR is faster) and the median of the per-pair ratios, layer counts (IR layers, of which
 ops = not Const/Parameter/Result, and nodes of the plugin's executable graph), the max abs difference
@@ -163,29 +164,39 @@ def bench(model, work, runs, warmup, config, fp16, burst=0):
     core = ov.Core()
     a = Runner(core, ir_xml, model.inputs, config)
     b = Runner(core, ov_xml, model.inputs, config)
+    # the noise floor: OpenVINO's IR compiled a second time, timed like the other two (an A/A test)
+    c = Runner(core, ov_xml, model.inputs, config)
+    runners = [a, b, c]
     w = []
     for _ in range(warmup):
-        w.append(a.once())
-        w.append(b.once())
+        for r in runners:
+            w.append(r.once())
     if burst <= 0:   # auto: samples of >= ~10 ms, so that timer and scheduler jitter average out
         burst = max(1, min(100, int(0.01 / max(statistics.median(w), 1e-6))))
-    ta, tb = [], []
-    for i in range(runs):
-        if i % 2 == 0:
-            ta.append(a.once(burst))
-            tb.append(b.once(burst))
-        else:
-            tb.append(b.once(burst))
-            ta.append(a.once(burst))
+    times = [[], [], []]
+    for i in range(runs):   # rotate which one runs first
+        for k in range(3):
+            j = (i + k) % 3
+            times[j].append(runners[j].once(burst))
+    ta, tb, tc = times
     oa, ob = a.outputs(), b.outputs()
     n_out = len(a.compiled.outputs)
     diff = max(float(np.max(np.abs(oa[i].astype(np.float64) - ob[i].astype(np.float64)))) if oa[i].size else 0.0
                for i in range(n_out))
-    match = None
+    match, exp_diff = None, None
     if model.expected:
         match = all(k in oa and oa[k].shape == v.shape and
                     np.allclose(oa[k], v, rtol=model.rtol, atol=model.atol, equal_nan=True)
                     for k, v in model.expected.items())
+
+        def worst(o):   # by tensor name, else by position (OpenVINO's TF frontend names them "name:0")
+            d = 0.0
+            for i, (k, v) in enumerate(model.expected.items()):
+                g = o.get(k, o.get(k + ":0", o.get(i)))
+                d = max(d, float(np.max(np.abs(g.astype(np.float64) - v))) if g is not None and g.shape == v.shape
+                        else float("inf"))
+            return d
+        exp_diff = (worst(oa), worst(ob))
     la, oa_ops, types_a = ir_layers(ir_xml)
     lb, ob_ops, types_b = ir_layers(ov_xml)
     med_a, med_b = statistics.median(ta), statistics.median(tb)
@@ -194,21 +205,23 @@ def bench(model, work, runs, warmup, config, fp16, burst=0):
         "irconv_ms": med_a * 1e3, "openvino_ms": med_b * 1e3,
         "ratio": med_a / med_b,
         "pair_ratio": statistics.median(x / y for x, y in zip(ta, tb)),
+        "aa_ratio": statistics.median(tc) / med_b,
         "irconv_layers": la, "openvino_layers": lb, "irconv_ops": oa_ops, "openvino_ops": ob_ops,
         "irconv_exec_nodes": a.exec_nodes(), "openvino_exec_nodes": b.exec_nodes(),
-        "max_abs_diff": diff, "matches_expected": match, "runs": runs, "burst": burst,
+        "max_abs_diff": diff, "matches_expected": match, "expected_diff": exp_diff, "runs": runs, "burst": burst,
         "layer_types": {"irconv": dict(types_a), "openvino": dict(types_b)},
     }
 
 
 def table(rows):
-    lines = ["| model | samples x burst | irconv IR ms | OpenVINO IR ms | ratio (median) | ratio (paired) | layers (ops) irconv / OV "
-             "| exec nodes irconv / OV | max abs diff | irconv vs expected |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | samples x burst | irconv IR ms | OpenVINO IR ms | ratio (median) | ratio (paired) | A/A: OV / OV | layers (ops) irconv / OV "
+             "| exec nodes irconv / OV | max abs diff irconv vs OV | irconv within tolerance (max diff irconv / OV vs expected) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        exp = "-" if r["matches_expected"] is None else ("ok" if r["matches_expected"] else "MISMATCH")
-        lines.append("| %s | %d x %d | %.2f | %.2f | %.3f | %.3f | %d (%d) / %d (%d) | %d / %d | %.2g | %s |" % (
-            r["model"], r["runs"], r["burst"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],
+        exp = "-" if r["matches_expected"] is None else "%s (%.2g / %.2g)" % (
+            "yes" if r["matches_expected"] else "no", r["expected_diff"][0], r["expected_diff"][1])
+        lines.append("| %s | %d x %d | %.2f | %.2f | %.3f | %.3f | %.3f | %d (%d) / %d (%d) | %d / %d | %.2g | %s |" % (
+            r["model"], r["runs"], r["burst"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["aa_ratio"], r["irconv_layers"],
             r["irconv_ops"], r["openvino_layers"], r["openvino_ops"], r["irconv_exec_nodes"],
             r["openvino_exec_nodes"], r["max_abs_diff"], exp))
     return "\n".join(lines)
@@ -242,8 +255,8 @@ def main(argv=None):
         model = bert_model(a.bert, work, a.seq) if fw == "bert" else fixture(fw, name)
         r = bench(model, work, a.bert_runs if fw == "bert" else a.runs, a.warmup, config, a.fp16, a.burst)
         rows.append(r)
-        print("%-40s irconv %8.2f ms  openvino %8.2f ms  ratio %.3f (paired %.3f)  layers %d/%d  diff %.2g"
-              % (r["model"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["irconv_layers"],
+        print("%-40s irconv %8.2f ms  openvino %8.2f ms  ratio %.3f (paired %.3f, A/A %.3f)  layers %d/%d  diff %.2g"
+              % (r["model"], r["irconv_ms"], r["openvino_ms"], r["ratio"], r["pair_ratio"], r["aa_ratio"], r["irconv_layers"],
                  r["openvino_layers"], r["max_abs_diff"]), flush=True)
     print()
     print(table(rows))
