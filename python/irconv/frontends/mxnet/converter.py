@@ -324,8 +324,8 @@ def convert(path: str, options: Optional[dict] = None):
     by_name = {v.name: v for v in input_vars}
     positional = [s for s in in_specs if s.name is None]
     if len(positional) > len(input_vars):
-        raise IrconvError("--input_shape gives %d shapes but the model has %d input(s): %s"
-                          % (len(positional), len(input_vars), ", ".join(v.name for v in input_vars) or "none"))
+        raise IrconvError("%s: --input_shape gives %d shapes but the model has %d input(s): %s"
+                          % (symbol_path, len(positional), len(input_vars), ", ".join(v.name for v in input_vars) or "none"))
     chosen: Dict[int, object] = {}
     for s in in_specs:
         if s.name is None:
