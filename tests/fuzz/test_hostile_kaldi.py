@@ -130,3 +130,35 @@ def test_text_matrix_value_beyond_float32_is_a_clean_error(tmp_path):
     p = _nnet1(str(tmp_path / "final.nnet"), writer, binary=False)
     with pytest.raises(irconv.IrconvError, match=r"final\.nnet: byte \d+ \(line \d+\).*float32 range"):
         irconv.convert_model(p, framework="kaldi")
+
+
+def _nnet3_batchnorm(path, dim, block):
+    w = KaldiWriter(True)
+    w.token("<Nnet3>").line("")
+    for line in ("input-node name=input dim=4", "component-node name=bn component=bn input=input",
+                 "output-node name=output input=bn"):
+        w.line(line)
+    w.line("")
+    w.token("<NumComponents>").int(1).newline()
+    w.token("<ComponentName>").token("bn").token("<BatchNormComponent>").token("<Dim>").int(dim)
+    w.token("<BlockDim>").int(block).token("<Epsilon>").float(1e-3).token("<TargetRms>").float(1.0)
+    w.token("<TestMode>").bool(False).token("<Count>").float(100.0, double=True)
+    n = max(block, 0)
+    w.token("<StatsMean>").vector(np.zeros(n, np.float32)).token("<StatsVar>").vector(np.ones(n, np.float32))
+    w.token("</BatchNormComponent>").newline().token("</Nnet3>")
+    with open(path, "wb") as f:
+        f.write(w.bytes())
+    return path
+
+
+@pytest.mark.parametrize("dim,block", [(-4, 4), (4, 0), (0, 0)])
+def test_batchnorm_with_non_positive_dims_is_a_clean_error(tmp_path, dim, block):
+    """Found by the fuzzer: a negative <Dim> reached np.tile (ValueError), a zero <BlockDim> a modulo."""
+    p = _nnet3_batchnorm(str(tmp_path / "final.raw"), dim, block)
+    with pytest.raises(irconv.IrconvError, match=r"final\.raw.*'bn'.*BlockDim") as e:
+        irconv.convert_model(p, framework="kaldi")
+    assert "internal error" not in str(e.value)
+
+
+def test_batchnorm_still_converts(tmp_path):
+    assert irconv.convert_model(_nnet3_batchnorm(str(tmp_path / "final.raw"), 4, 2), framework="kaldi").outputs

@@ -60,6 +60,8 @@ def check_in(comp, x, want: int, what: str = "input") -> None:
 def tiled(v, dim: int, comp, what: str):
     """A per-block vector repeated over `dim` columns (column j uses v[j % len(v)])."""
     v = np.asarray(v, dtype=np.float32).reshape(-1)
+    if dim <= 0 or not len(v):
+        raise IrconvError("%s: cannot repeat %s (%d values) over %d columns" % (comp.describe(), what, len(v), dim))
     if dim % len(v):
         raise IrconvError("%s: %s has %d values, which does not divide the dim %d" % (comp.describe(), what, len(v), dim))
     check_expansion(dim * 4, "%s: %s repeated over %d columns" % (comp.describe(), what, dim))

@@ -24,7 +24,7 @@ def batch_norm(ctx, comp, x):
     rms = np.float32(comp.get("TargetRms", 1.0))
     mean = vector(comp, "StatsMean", dim=block)
     var = vector(comp, "StatsVar", dim=block)
-    if dim % block:
+    if dim <= 0 or block <= 0 or dim % block:
         raise IrconvError("%s: <BlockDim> %d does not divide <Dim> %d" % (comp.describe(), block, dim))
     scale = (np.power(var + eps, np.float32(-0.5)) * rms).astype(np.float32)
     offset = (-mean * scale).astype(np.float32)
