@@ -286,3 +286,14 @@ def test_type_attribute_holding_a_string_is_a_clean_error(tmp_path):
     g.node("Shape", "y", ["x"], T=("type", 1), out_type=b"int32")
     with pytest.raises(irconv.IrconvError, match=r"m\.pb: Shape node 'y': attribute 'out_type' holds str"):
         irconv.convert_model(_pb(tmp_path, g))
+
+
+def test_constant_of_absurd_rank_is_a_clean_error():
+    from irconv.frontends.tensorflow.tensors import tensor_value  # noqa: PLC0415
+    tp = proto.TensorProto()
+    tp.dtype = 3                                    # DT_INT32
+    for _ in range(200):
+        tp.tensor_shape.dim.add().size = 1
+    tp.int_val.append(1)
+    with pytest.raises(irconv.IrconvError, match="rank 200"):
+        tensor_value(tp, "graph.pb: Const node 'c'")

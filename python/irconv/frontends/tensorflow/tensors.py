@@ -62,6 +62,9 @@ def et_of(dt, what=""):
     return et
 
 
+MAX_RANK = 32       # numpy's limit is 64; no real TF constant comes near either
+
+
 def shape_of(shape_proto):
     """TensorShapeProto -> list of dims (-1 dynamic) or None (unknown rank)."""
     if shape_proto is None or shape_proto.unknown_rank:
@@ -104,6 +107,8 @@ def tensor_value(tp, what):
     shape = shape_of(tp.tensor_shape)
     if shape is None or any(d < 0 for d in shape):
         raise IrconvError("%s: constant tensor has an incomplete shape %s" % (what, shape))
+    if len(shape) > MAX_RANK:
+        raise IrconvError("%s: constant tensor of rank %d (at most %d is supported)" % (what, len(shape), MAX_RANK))
     numel = _numel(shape)
     dt = base_dtype(tp.dtype)
     if dt == 7:
