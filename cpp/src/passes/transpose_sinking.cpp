@@ -176,6 +176,7 @@ struct Sinker {
   // `out` itself when `perm_c` is null.
   void finish(Node* c, Node* nc, Output perm_c) {
     nc->name = c->name;
+    for (const auto& a : c->rt_info) nc->add_rt(a);
     Output res = nc->out(0);
     if (perm_c.node) {
       Node* tr = g.add_op("Transpose", {res, perm_c}, {}, c->name + "/transpose", "");
