@@ -93,3 +93,26 @@ def test_cli_output_may_not_overwrite_the_net_definition(tmp_path, capsys):
                "--output_dir", str(tmp_path), "--model_name", "deploy"])
     assert rc != 0 and "overwrite an input" in capsys.readouterr().err
     assert (tmp_path / "deploy.xml").read_text() == PROTO and not (tmp_path / "deploy.bin").exists()
+
+
+# ---------------------------------------------------------------- found by the fuzzer
+
+@pytest.mark.parametrize("field,value", [
+    ("kernel_size", "9223372036854775807"),     # beyond uint32: products of such dims wrapped in int64
+    ("kernel_size", "1e999"),                    # an integral float that is infinite (OverflowError)
+    ("num_output", "-99999999999"),
+    ("dim", "18446744073709551616"),             # beyond int64 (BlobShape.dim)
+], ids=["uint32", "inf", "negative", "int64"])
+def test_prototxt_integers_outside_their_field_range(tmp_path, field, value):
+    proto = net({"data": [1, 3, 8, 8]}, """
+layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+        convolution_param { num_output: 4 kernel_size: 3 } }
+""")
+    if field == "dim":
+        proto = proto.replace("dim: 8", "dim: %s" % value, 1)
+    else:
+        proto = proto.replace("%s: %s" % (field, {"kernel_size": 3, "num_output": 4}[field]), "%s: %s" % (field, value))
+    (tmp_path / "net.prototxt").write_text(proto)
+    with pytest.raises(irconv.IrconvError, match=r"net\.prototxt:\d+:\d+: field '%s'.*expected an integer" % field) as e:
+        irconv.convert_model(str(tmp_path / "net.prototxt"), framework="caffe")
+    assert "internal error" not in str(e.value)

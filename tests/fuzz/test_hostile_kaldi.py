@@ -162,3 +162,32 @@ def test_batchnorm_with_non_positive_dims_is_a_clean_error(tmp_path, dim, block)
 
 def test_batchnorm_still_converts(tmp_path):
     assert irconv.convert_model(_nnet3_batchnorm(str(tmp_path / "final.raw"), 4, 2), framework="kaldi").outputs
+
+
+def test_text_int_vector_beyond_int32_is_a_clean_error(tmp_path):
+    """Found by the fuzzer: numpy's OverflowError escaped from a text <Copy> index vector."""
+    w = KaldiWriter(False)
+    w.token("<Nnet>").newline().token("<Copy>").int(3).int(3).newline().raw(b"[ 0 99999999999 2 ]\n")
+    w.token("<!EndOfComponent>").newline().token("</Nnet>").newline()
+    (tmp_path / "final.nnet").write_bytes(w.bytes())
+    with pytest.raises(irconv.IrconvError, match=r"final\.nnet: byte \d+ \(line \d+\).*int32"):
+        irconv.convert_model(str(tmp_path / "final.nnet"), framework="kaldi")
+
+
+@pytest.mark.parametrize("rms", [0.0, -1.0, float("nan")])
+def test_normalize_with_a_non_positive_target_rms(tmp_path, rms):
+    """Found by the fuzzer: <TargetRms> 0 divided by zero."""
+    w = KaldiWriter(True)
+    w.token("<Nnet3>").line("")
+    for line in ("input-node name=input dim=4", "component-node name=nm component=nm input=input",
+                 "output-node name=output input=nm"):
+        w.line(line)
+    w.line("")
+    w.token("<NumComponents>").int(1).newline()
+    w.token("<ComponentName>").token("nm").token("<NormalizeComponent>").token("<InputDim>").int(4)
+    w.token("<TargetRms>").float(rms).token("<AddLogStddev>").bool(False).token("</NormalizeComponent>")
+    w.newline().token("</Nnet3>")
+    (tmp_path / "final.raw").write_bytes(w.bytes())
+    with pytest.raises(irconv.IrconvError, match=r"final\.raw.*'nm'.*TargetRms") as e:
+        irconv.convert_model(str(tmp_path / "final.raw"), framework="kaldi")
+    assert "internal error" not in str(e.value)

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from irconv.errors import IrconvError
+from irconv.limits import numel
 
 from .net import Layer
 from .weights import CaffeWeights
@@ -73,7 +74,7 @@ class Context:
         arr = b.array()
         if shape is not None:
             shape = [int(d) for d in shape]
-            if int(np.prod(shape, dtype=np.int64)) != arr.size:
+            if numel(shape) != arr.size:      # exact: int64 products of absurd dims wrap around
                 raise self.error("%s (blob %d) has shape %s (%d values), expected %s"
                                  % (what or "blob %d" % i, i, list(b.shape), arr.size, shape))
             arr = arr.reshape(shape)

@@ -84,9 +84,13 @@ class Message:
         s = self._scalar(v, name, "an integer")
         if s.kind == "num":
             try:
-                return _parse_int(s.text.rstrip("uUlL"))
-            except ValueError:
-                pass
+                x = _parse_int(s.text.rstrip("uUlL"))
+            except (ValueError, OverflowError):
+                raise self._err(v, name, "an integer") from None
+            lo, hi = _INT_RANGE.get(name, _INT32_RANGE)
+            if not lo <= x < hi:
+                raise self._err(v, name, "an integer in [%d, %d)" % (lo, hi))
+            return x
         raise self._err(v, name, "an integer")
 
     def _to_float(self, v, name: str) -> float:
@@ -185,6 +189,12 @@ class Message:
 
     def __repr__(self):
         return "Message(%s)" % ", ".join(self.names())
+
+
+# caffe.proto's integer fields are int32/uint32, except BlobShape.dim (int64): the text parser of
+# protobuf refuses values outside a field's range, so does this one
+_INT32_RANGE = (-(1 << 31), 1 << 32)
+_INT_RANGE = {"dim": (-(1 << 63), 1 << 63)}
 
 
 def _parse_int(t: str) -> int:

@@ -429,8 +429,8 @@ class TextReader(KaldiReader):
         body, start = self._bracket(what)
         try:
             v = np.array([int(t) for t in body.split()], dtype=np.int32)
-        except ValueError:
-            raise self.error("%s: expected integers, found %s" % (what, _show(body[:24].encode("latin-1"))), start) from None
+        except (ValueError, OverflowError):      # not integers, or outside int32
+            raise self.error("%s: expected int32 integers, found %s" % (what, _show(body[:24].encode("latin-1"))), start) from None
         self._record("intvec", v)
         return v
 
@@ -438,7 +438,7 @@ class TextReader(KaldiReader):
         body, start = self._bracket(what)  # [ 1,2 3,4 ]
         try:
             v = np.array([[int(a) for a in t.split(",")] for t in body.split()], dtype=np.int32).reshape(-1, 2)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self.error("%s: expected pairs like 1,2, found %s" % (what, _show(body[:24].encode("latin-1"))), start) from None
         self._record("pairvec", v)
         return v

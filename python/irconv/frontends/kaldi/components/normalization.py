@@ -49,8 +49,10 @@ def normalize(ctx, comp, x):
     block = int(comp.get("BlockDim", d) or d)
     rms = float(comp.get("TargetRms", 1.0))
     add_log = bool(comp.get("AddLogStddev", False))
-    if d % block:
+    if d <= 0 or block <= 0 or d % block:
         raise IrconvError("%s: <BlockDim> %d does not divide the dim %d" % (comp.describe(), block, d))
+    if not rms > 0 or not np.isfinite(rms):
+        raise IrconvError("%s: <TargetRms> must be positive, got %r" % (comp.describe(), rms))
     nb = d // block
     xb = x if nb == 1 else ctx.reshape(x, [0, nb, block], name="blocks")
     axis = 1 if nb == 1 else 2
