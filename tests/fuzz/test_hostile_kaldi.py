@@ -191,3 +191,19 @@ def test_normalize_with_a_non_positive_target_rms(tmp_path, rms):
     with pytest.raises(irconv.IrconvError, match=r"final\.raw.*'nm'.*TargetRms") as e:
         irconv.convert_model(str(tmp_path / "final.raw"), framework="kaldi")
     assert "internal error" not in str(e.value)
+
+
+def test_component_missing_a_field_names_the_file(tmp_path):
+    """Found by the fuzzer: 'has no <LinearParams>' named the component but not the file."""
+    w = KaldiWriter(True)
+    w.token("<Nnet3>").line("")
+    for line in ("input-node name=input dim=3", "component-node name=fc component=fc input=input",
+                 "output-node name=output input=fc"):
+        w.line(line)
+    w.line("")
+    w.token("<NumComponents>").int(1).newline()
+    w.token("<ComponentName>").token("fc").token("<FixedAffineComponent>").token("<BiasParams>")
+    w.vector(np.zeros(3, np.float32)).token("</FixedAffineComponent>").newline().token("</Nnet3>")
+    (tmp_path / "final.raw").write_bytes(w.bytes())
+    with pytest.raises(irconv.IrconvError, match=r"final\.raw.*'fc'.*LinearParams"):
+        irconv.convert_model(str(tmp_path / "final.raw"), framework="kaldi")

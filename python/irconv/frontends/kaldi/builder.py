@@ -166,7 +166,12 @@ class Builder:
             elif node.kind == "component":
                 comp = node.component
                 spec = spec_of(comp)
-                d = spec_out_dim(spec, comp, lambda: self.desc_dim(node.desc, dim_of))
+                try:
+                    d = spec_out_dim(spec, comp, lambda: self.desc_dim(node.desc, dim_of))
+                except IrconvError as e:
+                    if str(e).startswith(self.path):
+                        raise
+                    raise IrconvError("%s: node '%s': %s" % (self.path, name, e)) from None
             else:
                 d = self.desc_dim(node.desc, dim_of)
             busy.discard(name)
