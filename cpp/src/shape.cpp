@@ -15,9 +15,36 @@ bool PartialShape::is_static() const {
 
 int64_t PartialShape::numel() const {
   if (!is_static()) return -1;
+  for (auto d : dims)
+    if (d == 0) return 0;
   int64_t n = 1;
-  for (auto d : dims) n *= d;
+  for (auto d : dims) n = dim_mul(n, d);
   return n;
+}
+
+namespace {
+[[noreturn]] void overflow(int64_t a, const char* op, int64_t b) {
+  IRCONV_CHECK(false, "shape arithmetic overflows int64: " << a << " " << op << " " << b
+                                                            << " (a dimension, pad or repeat count too large)");
+}
+}  // namespace
+
+int64_t dim_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) overflow(a, "+", b);
+  return r;
+}
+
+int64_t dim_sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) overflow(a, "-", b);
+  return r;
+}
+
+int64_t dim_mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) overflow(a, "*", b);
+  return r;
 }
 
 std::string PartialShape::to_string() const {

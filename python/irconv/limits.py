@@ -12,6 +12,7 @@ import os
 from .errors import IrconvError
 
 MAX_EXPANDED_BYTES = int(os.environ.get("IRCONV_MAX_EXPANDED_BYTES", 1 << 30))
+MAX_RANK = 64       # numpy's limit on array dimensions (the frontends hold constants as numpy arrays)
 
 
 def numel(shape):
@@ -20,6 +21,12 @@ def numel(shape):
     for d in shape:
         n *= int(d)
     return n
+
+
+def check_rank(rank, what):
+    """Refuses tensors of more dimensions than numpy (and so the frontends) can represent."""
+    if rank > MAX_RANK:
+        raise IrconvError("%s: rank %d is more than irconv supports (%d)" % (what, rank, MAX_RANK))
 
 
 def check_expansion(nbytes, what):

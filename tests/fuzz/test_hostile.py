@@ -182,3 +182,34 @@ def test_attribute_not_utf8_or_of_the_wrong_kind(tmp_path, bad):
     with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Resize node 'rs'.*attribute 'mode'") as e:
         irconv.convert_model(p)
     assert "internal error" not in str(e.value)
+
+
+def test_input_of_absurd_rank_is_a_clean_error(tmp_path):
+    """Found by the fuzzer: a 203-dim graph input reached numpy's 64-dim limit in a translator."""
+    g = helper.make_graph([helper.make_node("LeakyRelu", ["x"], ["y"], name="lr")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 203)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 16)]), p)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: graph input 'x': rank 203"):
+        irconv.convert_model(p)
+
+
+def test_initializer_of_absurd_rank_is_a_clean_error(tmp_path):
+    t = helper.make_tensor("w", TensorProto.FLOAT, [1] * 100, [1.0])
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: tensor 'w': rank 100"):
+        irconv.convert_model(_model(tmp_path, t))
+
+
+@pytest.mark.parametrize("scale", [float("inf"), float("nan"), 0.0, -2.0])
+def test_resize_with_scales_that_are_not_positive_and_finite(tmp_path, scale):
+    """Found by the fuzzer: an infinite scale reached int() (OverflowError)."""
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="rs", mode="nearest")
+    scales = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, scale, 2])
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [scales])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)]), p)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Resize node 'rs'.*scales") as e:
+        irconv.convert_model(p)
+    assert "internal error" not in str(e.value)

@@ -116,3 +116,10 @@ layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
     with pytest.raises(irconv.IrconvError, match=r"net\.prototxt:\d+:\d+: field '%s'.*expected an integer" % field) as e:
         irconv.convert_model(str(tmp_path / "net.prototxt"), framework="caffe")
     assert "internal error" not in str(e.value)
+
+
+def test_negative_input_dimension_names_the_declaration(tmp_path):
+    """Found by the fuzzer: the core's 'shape dimension -5 is invalid' named no file."""
+    (tmp_path / "net.prototxt").write_text(PROTO.replace("dim: 3", "dim: -5"))
+    with pytest.raises(irconv.IrconvError, match=r"net\.prototxt.*input 'data'.*-5"):
+        irconv.convert_model(str(tmp_path / "net.prototxt"), framework="caffe")

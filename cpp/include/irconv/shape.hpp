@@ -30,6 +30,12 @@ struct PartialShape {
   bool operator!=(const PartialShape& o) const { return !(*this == o); }
 };
 
+// Checked dimension arithmetic: a hostile model may declare dimensions, pads or repeats near 2^63;
+// a result that does not fit int64 throws Error (naming the operation), never undefined behaviour.
+int64_t dim_add(int64_t a, int64_t b);
+int64_t dim_sub(int64_t a, int64_t b);
+int64_t dim_mul(int64_t a, int64_t b);
+
 // Numpy broadcasting of two partial shapes (throws Error on incompatible static dims).
 PartialShape broadcast_numpy(const PartialShape& a, const PartialShape& b);
 // Merge two dims known to be equal: returns the static one if any; throws if both static and differ.

@@ -28,7 +28,7 @@ ET merge_et(const Node& n, ET a, ET b, const char* what_a, const char* what_b) {
 
 std::string dim_str(int64_t d) { return d < 0 ? std::string("?") : std::to_string(d); }
 
-int64_t ceil_div_dim(int64_t d, int64_t s) { return d < 0 ? kDyn : (d + s - 1) / s; }
+int64_t ceil_div_dim(int64_t d, int64_t s) { return d < 0 ? kDyn : d / s + (d % s != 0); }  // no d + s - 1 overflow
 
 struct ConvAttrs {
   std::vector<int64_t> strides, dilations, pads_begin, pads_end, output_padding;
@@ -93,8 +93,8 @@ void append_fwd_spatial(const Node& n, const ConvAttrs& a, int64_t ns, const Par
     int64_t pb = a.auto_pad == AutoPad::Valid ? 0 : a.pads_begin[(size_t)i];
     int64_t pe = a.auto_pad == AutoPad::Valid ? 0 : a.pads_end[(size_t)i];
     if (d < 0 || k < 0) { out.push_back(kDyn); continue; }
-    int64_t padded = d + pb + pe;
-    int64_t kd = a.dilations[(size_t)i] * (k - 1) + 1;
+    int64_t padded = dim_add(dim_add(d, pb), pe);
+    int64_t kd = dim_add(dim_mul(a.dilations[(size_t)i], k - 1), 1);
     IRCONV_CHECK(k >= 1, n.describe() << ": kernel size is " << k << " at spatial axis " << i);
     IRCONV_CHECK(kd <= padded, n.describe() << ": kernel after dilation (" << kd
                                             << ") is larger than the padded data (" << padded
@@ -211,8 +211,8 @@ void infer_backprop_impl(Node& n, bool group) {
       int64_t pb = 0, pe = 0;
       if (a.auto_pad == AutoPad::Explicit) { pb = a.pads_begin[(size_t)i]; pe = a.pads_end[(size_t)i]; }
       if (d < 0 || k < 0) { out.push_back(kDyn); continue; }
-      int64_t v = (d - 1) * a.strides[(size_t)i] + a.dilations[(size_t)i] * (k - 1) + 1;
-      v += a.output_padding[(size_t)i] - pb - pe;
+      int64_t v = dim_add(dim_add(dim_mul(d - 1, a.strides[(size_t)i]), dim_mul(a.dilations[(size_t)i], k - 1)), 1);
+      v = dim_sub(dim_sub(dim_add(v, a.output_padding[(size_t)i]), pb), pe);
       out.push_back(v < 0 ? kDyn : v);
     }
   }

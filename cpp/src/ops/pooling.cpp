@@ -106,7 +106,7 @@ void infer_pool(Node& n, const PoolFlags& f) {
     std::vector<int64_t> dims = {data[0], data[1]};
     for (size_t i = 0; i < ns; ++i) {
       const int64_t d = data[2 + i];
-      const int64_t kd = kernel[i] < 1 ? -1 : dilations[i] * (kernel[i] - 1) + 1;
+      const int64_t kd = kernel[i] < 1 ? -1 : dim_add(dim_mul(dilations[i], kernel[i] - 1), 1);
       IRCONV_CHECK(kd > 0, n.describe() << ": kernel is " << kernel[i] << " at axis " << i << ", expected >= 1");
       int64_t pb = 0, pe = 0;
       if (auto_pad == AutoPad::Explicit) {
@@ -114,14 +114,14 @@ void infer_pool(Node& n, const PoolFlags& f) {
         pe = pads_end[i];
       } else if (same) {
         if (d < 0) { dims.push_back(kDyn); continue; }
-        const int64_t tmp = (d + strides[i] - 1) / strides[i];
-        const int64_t total = std::max<int64_t>(0, (tmp - 1) * strides[i] + kd - d);
+        const int64_t tmp = d / strides[i] + (d % strides[i] != 0);     // ceil, without d + s - 1 overflowing
+        const int64_t total = std::max<int64_t>(0, dim_sub(dim_add(dim_mul(tmp - 1, strides[i]), kd), d));
         const int64_t half = total / 2;
         if (auto_pad == AutoPad::SameUpper) { pb = half; pe = total - half; }
         else { pe = half; pb = total - half; }
       }
       if (d < 0) { dims.push_back(kDyn); continue; }
-      const int64_t padded = d + pb + pe;
+      const int64_t padded = dim_add(dim_add(d, pb), pe);
       IRCONV_CHECK(kd <= padded, n.describe() << ": kernel after dilation (" << kd
                                               << ") is larger than the padded data (" << padded << ") at axis " << i);
       if (exclude_pad)
@@ -129,10 +129,10 @@ void infer_pool(Node& n, const PoolFlags& f) {
                      n.describe() << ": with exclude-pad the kernel (" << kd << ") would lie entirely in the padding ("
                                   << pb << ", " << pe << ") at axis " << i);
       const int64_t num = padded - kd;
-      int64_t o = rounding == Rounding::Floor ? num / strides[i] : (num + strides[i] - 1) / strides[i];
+      int64_t o = rounding == Rounding::Floor ? num / strides[i] : num / strides[i] + (num % strides[i] != 0);
       if (rounding == Rounding::CeilTorch) {
         // the last window must start inside the input or the left padding
-        if (o * strides[i] <= d + pb - 1) o += 1;
+        if (dim_mul(o, strides[i]) <= dim_add(d, pb) - 1) o += 1;
       } else {
         o += 1;
       }

@@ -465,7 +465,7 @@ PartialShape reshape_shape(const Node& n, const PartialShape& in, const Dims& pa
       } else if (d == kDyn) {
         in_dyn = true;
       } else {
-        in_st *= d;
+        in_st = dim_mul(in_st, d);
       }
     }
     for (int64_t d : rest) {
@@ -676,7 +676,7 @@ void infer_concat(Node& n) {
     }
     int64_t v = s.dims[(size_t)axis];
     if (v == kDyn) axis_dyn = true;
-    else axis_sum += v;
+    else axis_sum = dim_add(axis_sum, v);
   }
   if (!out.rank_dynamic) out.dims[(size_t)axis] = axis_dyn ? kDyn : axis_sum;
   n.set_output(0, et, out);
@@ -788,7 +788,7 @@ Dims resolve_lengths(const Node& n, const Dims& lengths, int64_t d) {
       minus = (int64_t)i;
     } else {
       IRCONV_CHECK(v >= 0, n.describe() << ": split_lengths element " << i << " is " << v << " (expected >= -1)");
-      sum += v;
+      sum = dim_add(sum, v);
     }
   }
   Dims r = lengths;
@@ -1081,7 +1081,7 @@ PartialShape tile_shape(const Node& n, const PartialShape& in, const Dims* reps,
     int64_t d = i < r - in.size() ? 1 : in.dims[i - (r - in.size())];
     int64_t k = i < r - reps->size() ? 1 : (*reps)[i - (r - reps->size())];
     IRCONV_CHECK(k >= 0 || k == kUnknownVal, n.describe() << ": repeats must be non-negative, got " << k);
-    out[i] = (d == kDyn || k == kUnknownVal) ? kDyn : d * k;
+    out[i] = (d == kDyn || k == kUnknownVal) ? kDyn : dim_mul(d, k);
   }
   return PartialShape(out);
 }
@@ -1201,7 +1201,7 @@ PartialShape pad_shape(const Node& n, PadMode mode, const PartialShape& in, cons
     IRCONV_CHECK(mode != PadMode::symmetric || (pb <= d && pe <= d),
                  n.describe() << ": symmetric padding of dimension " << i << " (size " << d
                               << ") needs pads not larger than the dimension, got " << pb << " and " << pe);
-    int64_t v = d + pb + pe;
+    int64_t v = dim_add(dim_add(d, pb), pe);
     out[i] = v < 0 ? kDyn : v;  // OpenVINO makes a negative size dynamic
   }
   return PartialShape(out);
@@ -1305,9 +1305,9 @@ PartialShape d2s_shape(const Node& n, const PartialShape& in, bool to_space) {
       out.dims[1] = c / bk;
     }
     for (size_t i = 2; i < in.size(); ++i)
-      if (in.dims[i] != kDyn) out.dims[i] = in.dims[i] * bs;
+      if (in.dims[i] != kDyn) out.dims[i] = dim_mul(in.dims[i], bs);
   } else {
-    if (in.dims[1] != kDyn) out.dims[1] = in.dims[1] * bk;
+    if (in.dims[1] != kDyn) out.dims[1] = dim_mul(in.dims[1], bk);
     for (size_t i = 2; i < in.size(); ++i) {
       int64_t d = in.dims[i];
       if (d == kDyn) continue;

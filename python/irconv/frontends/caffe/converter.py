@@ -188,7 +188,10 @@ def _make_inputs(ctx: Context, decls: List[InputDecl], specs, path: str) -> Dict
         if shape is None:
             raise IrconvError("%s declares no shape for input '%s'; give one with --input_shape or --input %s[...]"
                               % (d.where, d.name, d.name))
-        p = ctx.g.parameter(d.name, et, list(shape))
+        try:
+            p = ctx.g.parameter(d.name, et, list(shape))
+        except IrconvError as e:          # e.g. a negative dimension: name the declaration
+            raise IrconvError("%s: %s" % (d.where, e)) from None
         p.output(0).add_names([d.name])
         out = p.output(0)
         if et != "f32":

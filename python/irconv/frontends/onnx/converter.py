@@ -8,6 +8,7 @@ from typing import Dict, List, Optional
 import onnx
 
 from irconv.errors import IrconvError
+from irconv.limits import check_rank
 
 from . import functions
 from . import ops  # noqa: F401  (registers the translators)
@@ -41,6 +42,7 @@ def _value_info_shape(vi: onnx.ValueInfoProto, path: str):
     et = et_of_onnx(t.elem_type, "%s: graph input '%s'" % (path, vi.name))
     if not t.HasField("shape"):
         return et, None
+    check_rank(len(t.shape.dim), "%s: graph input '%s'" % (path, vi.name))
     dims = []
     for d in t.shape.dim:
         dims.append(int(d.dim_value) if d.HasField("dim_value") and d.dim_value >= 0 else -1)

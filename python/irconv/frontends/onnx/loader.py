@@ -16,7 +16,7 @@ import onnx
 from onnx import TensorProto
 
 from irconv.errors import IrconvError
-from irconv.limits import check_expansion, numel as _numel
+from irconv.limits import check_expansion, check_rank, numel as _numel
 
 T = TensorProto
 
@@ -195,6 +195,7 @@ def tensor_to_value(t: TensorProto, ext: ExternalData, what: str = "") -> ConstV
     dims = [int(d) for d in t.dims]
     if any(d < 0 for d in dims):
         raise IrconvError("%s: tensor '%s' has negative dimensions %s" % (ext.model_path, name, dims))
+    check_rank(len(dims), "%s: tensor '%s'" % (ext.model_path, name))
     numel = _numel(dims)          # exact: hostile dims may overflow int64
     if t.data_type == T.STRING:
         if t.data_location == T.EXTERNAL:

@@ -427,6 +427,9 @@ def _resize(ctx, node, x, scales, sizes, roi, axes_attr: Optional[List[int]], mo
         if sizes_v is not None:
             sz = [int(v) for v in sizes_v.reshape(-1)]
             if keep_policy in ("not_larger", "not_smaller"):
+                if not all(in_sizes):
+                    raise IrconvError("%s: keep_aspect_ratio_policy %s on an empty input %s"
+                                      % (node.describe(), keep_policy, in_sizes))
                 ratios = [s / n for s, n in zip(sz, in_sizes)]
                 common = min(ratios) if keep_policy == "not_larger" else max(ratios)
                 sc = [common] * len(axes)
@@ -436,6 +439,8 @@ def _resize(ctx, node, x, scales, sizes, roi, axes_attr: Optional[List[int]], mo
                 out = sz
         else:
             sc = [float(v) for v in scales_v.reshape(-1).astype(np.float32)]
+            if not all(math.isfinite(v) and v > 0 for v in sc):
+                raise IrconvError("%s: scales must be positive and finite, got %s" % (node.describe(), sc))
             out = [int(np.floor(np.float32(s) * np.float32(n))) for s, n in zip(sc, in_sizes)]
         if len(sc) != len(axes):
             raise IrconvError("%s: %d scales/sizes for %d axes" % (node.describe(), len(sc), len(axes)))
