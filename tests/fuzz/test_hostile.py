@@ -213,3 +213,22 @@ def test_resize_with_scales_that_are_not_positive_and_finite(tmp_path, scale):
     with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Resize node 'rs'.*scales") as e:
         irconv.convert_model(p)
     assert "internal error" not in str(e.value)
+
+
+def test_external_data_location_with_a_nul_byte(tmp_path):
+    """Found by the fuzzer: os.path.realpath raised ValueError (embedded null byte)."""
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx.*'w'.*NUL"):
+        irconv.convert_model(_model(tmp_path, _external(tmp_path, "w\0.bin")))
+
+
+def test_attribute_of_another_type_than_the_schema_defines(tmp_path):
+    """Found by the fuzzer: a Conv kernel_shape holding a GRAPH reached len() (TypeError)."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv")
+    node.attribute.append(helper.make_attribute("kernel_shape", helper.make_graph([], "sub", [], [])))
+    w = helper.make_tensor("w", TensorProto.FLOAT, [1, 1, 1, 1], [1.0])
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), p)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Conv node 'conv'.*'kernel_shape' is GRAPH.*INTS"):
+        irconv.convert_model(p)

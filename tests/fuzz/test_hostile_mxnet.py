@@ -165,3 +165,16 @@ def test_empty_array_whose_other_dims_overflow(tmp_path):
     p = _fc_model(tmp_path, rec)
     with pytest.raises(irconv.IrconvError, match=r"model-0000\.params: offset \d+.*too large"):
         irconv.convert_model(p, input="data[1,3]")
+
+
+@pytest.mark.parametrize("op", ["Convolution", "Deconvolution"])
+@pytest.mark.parametrize("group", [0, -2])
+def test_non_positive_num_group_is_a_clean_error(tmp_path, op, group):
+    """Found by the fuzzer: num_group 0 divided by zero, a negative one gave numpy two -1 dims."""
+    b = SymBuilder()
+    y = b.op(op, "conv", [b.var("data"), b.var("w")], kernel=(1, 1), num_filter=4, no_bias=True, num_group=group)
+    (tmp_path / "model-symbol.json").write_text(b.to_json([y]))
+    save_params(str(tmp_path / "model-0000.params"), {"arg:w": np.ones((4, 4, 1, 1), np.float32)})
+    with pytest.raises(irconv.IrconvError, match=r"model-symbol\.json.*'conv'.*num_group") as e:
+        irconv.convert_model(str(tmp_path / "model-symbol.json"), input="data[1,4,4,4]")
+    assert "internal error" not in str(e.value)

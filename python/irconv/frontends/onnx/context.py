@@ -14,6 +14,32 @@ from .loader import (ET_TO_NP, NP_TO_ET, ConstValue, ExternalData, RawConst, Str
                      sparse_to_value, tensor_to_value)
 
 
+# (schema type, file type) pairs accepted as they are: integers where floats are defined
+_NUMERIC_WIDENING = {(AttributeProto.FLOAT, AttributeProto.INT), (AttributeProto.FLOATS, AttributeProto.INTS)}
+_SCHEMA_TYPES: Dict[tuple, Optional[int]] = {}
+
+
+def _attr_type_name(t: int) -> str:
+    return AttributeProto.AttributeType.Name(t) if t in AttributeProto.AttributeType.values() else str(t)
+
+
+def _schema_attr_type(op_type: str, domain: str, opsets: Dict[str, int], name: str) -> Optional[int]:
+    """The AttributeProto type ONNX's schema gives attribute `name` of the op (None: unknown op or
+    attribute, e.g. contrib domains onnx does not define)."""
+    dom = "" if domain in ("", "ai.onnx") else domain
+    key = (op_type, dom, opsets.get(dom, opsets.get("", 1)), name)
+    if key not in _SCHEMA_TYPES:
+        t = None
+        try:
+            schema = onnx.defs.get_schema(op_type, key[2], dom)
+            a = schema.attributes.get(name)
+            t = int(a.type) if a is not None else None
+        except Exception:  # noqa: BLE001 - onnx.defs.SchemaError: an op onnx does not know
+            t = None
+        _SCHEMA_TYPES[key] = t
+    return _SCHEMA_TYPES[key]
+
+
 def _same_kind(v, default) -> bool:
     """An attribute value fits the translator's default: numbers for numbers, strings for
     strings, lists for lists (no default: anything)."""
@@ -50,6 +76,11 @@ class OnnxNode:
         a = self._attrs.get(name)
         if a is None:
             return default
+        want = _schema_attr_type(self.op_type, self.domain, self.ctx.opsets, name)
+        if want is not None and a.type != want and a.type != AttributeProto.UNDEFINED and \
+                (want, a.type) not in _NUMERIC_WIDENING:
+            raise IrconvError("%s: attribute '%s' is %s, the operator defines it as %s" % (
+                self.describe(), name, _attr_type_name(a.type), _attr_type_name(want)))
         v = self._attr(a, name)
         if not _same_kind(v, default):      # the default's type is what the translator expects
             raise IrconvError("%s: attribute '%s' is %s, expected %s" % (

@@ -113,6 +113,9 @@ class ExternalData:
             raise IrconvError("%s: tensor '%s' keeps its data in the external file '%s': pass base_dir= "
                               "(the directory that location is relative to) with an in-memory ModelProto"
                               % (self.model_path, tensor, location))
+        if "\0" in location:
+            raise IrconvError("%s: tensor '%s': external data location %r holds a NUL byte"
+                              % (self.model_path, tensor, location))
         if os.path.isabs(location) or location.startswith(("/", "\\")):
             raise IrconvError("%s: tensor '%s': external data location '%s' is an absolute path; "
                               "it must be relative to the model's directory"

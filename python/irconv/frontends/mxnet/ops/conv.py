@@ -52,7 +52,7 @@ def convolution(ctx, node):
         y = ctx.op1("Convolution", [x, w], attrs)
     else:
         o = ws[0]
-        if o % group:
+        if group < 1 or o % group:
             node.fail("num_filter %d is not divisible by num_group %d" % (o, group))
         wv = ctx.value(w)
         gshape = [group, o // group] + ws[1:]
@@ -105,7 +105,7 @@ def deconvolution(ctx, node):
         y = ctx.op1("ConvolutionBackpropData", [x, w], attrs)
     else:
         c = ws[0]
-        if c % group:
+        if group < 1 or c % group:
             node.fail("input channels %d are not divisible by num_group %d" % (c, group))
         gshape = [group, c // group] + ws[1:]
         wv = ctx.value(w)
