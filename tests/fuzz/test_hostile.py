@@ -232,3 +232,13 @@ def test_attribute_of_another_type_than_the_schema_defines(tmp_path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), p)
     with pytest.raises(irconv.IrconvError, match=r"m\.onnx: Conv node 'conv'.*'kernel_shape' is GRAPH.*INTS"):
         irconv.convert_model(p)
+
+
+def test_empty_initializer_whose_other_dims_overflow(tmp_path):
+    """Found by the fuzzer: shape (110, 101, ..., 0) has no elements but numpy cannot represent it."""
+    t = TensorProto()
+    t.name, t.data_type = "w", TensorProto.FLOAT
+    t.dims.extend([110, 101, 97, 114, 101, 115, 116, 95, 109, 111, 100, 0])
+    t.raw_data = b""
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx.*tensor 'w'.*too large"):
+        irconv.convert_model(_model(tmp_path, t))

@@ -44,6 +44,8 @@ CASES = {
                                   _c(g, np.float32(0))], {"pad_mode": "constant"}, version="opset12"),
     "depth-to-space": lambda g: g.op("DepthToSpace", [_p(g, [1, 4, BIG, BIG])], {"block_size": 2, "mode": "blocks_first"}),
     "space-to-depth": lambda g: g.op("SpaceToDepth", [_p(g, [1, BIG, 4, 4])], {"block_size": 2, "mode": "blocks_first"}),
+    # block_size^(rank - 2) (found by the fuzzer: a 800-dim input, before inputs were limited to rank 64)
+    "depth-to-space-rank": lambda g: g.op("DepthToSpace", [_p(g, [1] * 66)], {"block_size": 1 << 31, "mode": "blocks_first"}),
     "split": lambda g: g.op("VariadicSplit", [_p(g, [BIG, 4]), _c(g, np.int64(0)), _c(g, np.array([BIG, BIG, -1], np.int64))], {}),
 }
 

@@ -1295,7 +1295,7 @@ PartialShape d2s_shape(const Node& n, const PartialShape& in, bool to_space) {
   IRCONV_CHECK(in.size() >= 3, n.describe() << ": the input must have rank >= 3, got " << in.to_string());
   const size_t k = in.size() - 2;
   int64_t bk = 1;
-  for (size_t i = 0; i < k; ++i) bk *= bs;
+  for (size_t i = 0; i < k; ++i) bk = dim_mul(bk, bs);
   PartialShape out = in;
   if (to_space) {
     int64_t c = in.dims[1];

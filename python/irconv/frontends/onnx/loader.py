@@ -200,6 +200,8 @@ def tensor_to_value(t: TensorProto, ext: ExternalData, what: str = "") -> ConstV
         raise IrconvError("%s: tensor '%s' has negative dimensions %s" % (ext.model_path, name, dims))
     check_rank(len(dims), "%s: tensor '%s'" % (ext.model_path, name))
     numel = _numel(dims)          # exact: hostile dims may overflow int64
+    if numel == 0 and _numel([d for d in dims if d]) >= 1 << 63:
+        raise IrconvError("%s: tensor '%s': the empty shape %s is too large to represent" % (ext.model_path, name, dims))
     if t.data_type == T.STRING:
         if t.data_location == T.EXTERNAL:
             raise IrconvError("%s: string tensor '%s' cannot use external data" % (ext.model_path, name))
