@@ -242,3 +242,14 @@ def test_empty_initializer_whose_other_dims_overflow(tmp_path):
     t.raw_data = b""
     with pytest.raises(irconv.IrconvError, match=r"m\.onnx.*tensor 'w'.*too large"):
         irconv.convert_model(_model(tmp_path, t))
+
+
+def test_cycle_error_names_the_file(tmp_path):
+    """Found by the fuzzer (unlocated errors): the cycle error named the node but not the file."""
+    g = helper.make_graph([helper.make_node("Relu", ["b"], ["a"], name="r1"), helper.make_node("Relu", ["a"], ["b"], name="r2")],
+                          "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                          [helper.make_tensor_value_info("b", TensorProto.FLOAT, None)])
+    p = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), p)
+    with pytest.raises(irconv.IrconvError, match=r"m\.onnx: the ONNX graph has a cycle"):
+        irconv.convert_model(p)

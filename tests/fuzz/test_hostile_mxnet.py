@@ -178,3 +178,14 @@ def test_non_positive_num_group_is_a_clean_error(tmp_path, op, group):
     with pytest.raises(irconv.IrconvError, match=r"model-symbol\.json.*'conv'.*num_group") as e:
         irconv.convert_model(str(tmp_path / "model-symbol.json"), input="data[1,4,4,4]")
     assert "internal error" not in str(e.value)
+
+
+def test_head_naming_a_missing_output_names_the_file(tmp_path):
+    """Found by the fuzzer (unlocated errors): heads [node, 18] named the node but not the file."""
+    b = SymBuilder()
+    y = b.op("relu", "act", [b.var("data")])
+    js = b.to_json([(y[0], 18)])
+    (tmp_path / "model-symbol.json").write_text(js)
+    save_params(str(tmp_path / "model-0000.params"), {})
+    with pytest.raises(irconv.IrconvError, match=r"model-symbol\.json: output \[1, 18\].*'act' has no output 18"):
+        irconv.convert_model(str(tmp_path / "model-symbol.json"), input="data[1,4]")

@@ -367,7 +367,10 @@ def convert(path: str, options: Optional[dict] = None):
         _translate(ctx, n, renamed)
 
     for h in heads:
-        out = ctx.output_of(*h)
+        try:
+            out = ctx.output_of(*h)
+        except IrconvError as e:              # a head naming an output its node does not have
+            raise IrconvError("%s: output %s: %s" % (symbol_path, list(h), e)) from None
         tn = tensor_name(sym, *h)
         out.set_names([tn] + [x for x in out.names if x != tn])     # the head's MXNet name first
         g.result(out, name=tn + "/sink_port_0")

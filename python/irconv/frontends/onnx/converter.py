@@ -198,7 +198,11 @@ def convert(path, options: Optional[dict] = None):
         ctx.tensors[vi.name] = out
 
     available = set(ctx.tensors) | init_names
-    for proto in _topo_sort(list(graph.node), available):
+    try:
+        order = _topo_sort(list(graph.node), available)
+    except IrconvError as e:                  # a cycle: name the file
+        raise IrconvError("%s: %s" % (path, e)) from None
+    for proto in order:
         _translate(ctx, proto, path)
 
     for vo in graph.output:
