@@ -123,3 +123,10 @@ def test_negative_input_dimension_names_the_declaration(tmp_path):
     (tmp_path / "net.prototxt").write_text(PROTO.replace("dim: 3", "dim: -5"))
     with pytest.raises(irconv.IrconvError, match=r"net\.prototxt.*input 'data'.*-5"):
         irconv.convert_model(str(tmp_path / "net.prototxt"), framework="caffe")
+
+
+def test_blob_of_absurd_rank(tmp_path):
+    """Found by the fuzzer: a 200-dim BlobShape reached numpy's 64-dim limit."""
+    p = _model(tmp_path, _shape_blob([1] * 200, data=b"\0" * 4))
+    with pytest.raises(irconv.IrconvError, match=r"net\.caffemodel.*byte offset \d+.*rank 200"):
+        irconv.convert_model(p)

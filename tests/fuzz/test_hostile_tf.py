@@ -297,3 +297,13 @@ def test_constant_of_absurd_rank_is_a_clean_error():
     tp.int_val.append(1)
     with pytest.raises(irconv.IrconvError, match="rank 200"):
         tensor_value(tp, "graph.pb: Const node 'c'")
+
+
+def test_bad_attribute_of_an_input_node_names_the_file(tmp_path):
+    """Found by the fuzzer (unlocated errors): a Placeholder 'shape' holding a DT_INVALID tensor."""
+    g = GraphBuilder()
+    g.placeholder("x", np.float32, [3])
+    g.gd.node[0].attr["shape"].tensor.dtype = 0
+    g.op("Relu", "y", ["x"])
+    with pytest.raises(irconv.IrconvError, match=r"m\.pb: .*Placeholder node 'x'"):
+        irconv.convert_model(_pb(tmp_path, g))

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from irconv.errors import IrconvError
-from irconv.limits import numel
+from irconv.limits import MAX_RANK, numel
 
 # V1LayerParameter.LayerType -> the current layer type string (Caffe's UpgradeV1LayerType)
 V1_TYPES = {
@@ -300,6 +300,8 @@ class CaffeWeights:
             dims = shape if shape is not None else []
         if any(d < 0 for d in dims):
             raise _Corrupt(pos, "%s has a negative dimension %s" % (what, dims))
+        if len(dims) > MAX_RANK:
+            raise _Corrupt(pos, "%s has rank %d (at most %d is supported)" % (what, len(dims), MAX_RANK))
         count = numel(dims)      # exact: int64 products of hostile dims could wrap to a small number
         chunks = data if data else ddata
         dtype = "<f4" if data else "<f8"

@@ -554,7 +554,12 @@ def convert(path: str, options: Optional[dict] = None):
     base = os.path.basename(os.path.normpath(os.fspath(options.get("saved_model_dir") or path)))
     g = _core.Graph(os.path.splitext(base)[0] or "model")
     ctx = Context(g, model)
-    plan = _make_plan(ctx, model, options)
+    try:
+        plan = _make_plan(ctx, model, options)
+    except IrconvError as e:          # e.g. a bad attribute of an input node: name the file
+        if str(e).startswith(model.path):
+            raise
+        raise IrconvError("%s: %s" % (model.path, e)) from None
     refs = [r for r, _, _ in plan.outputs]
     needed = _needed(model, model.nodes, refs, plan.bound, plan.edge_cuts)
     _check_supported(model, needed)
