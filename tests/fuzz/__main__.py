@@ -1,4 +1,5 @@
 """python -m tests.fuzz --reader onnx --iterations 100000 [--seed N] [--findings DIR]
+   python -m tests.fuzz --replay FINDING_DIR...
 
 Prints one JSON line of counts per reader (see tests/fuzz/harness.py for the kinds of findings);
 exits 1 when any input produced a finding."""
@@ -10,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.fuzz.harness import FINDINGS, READERS, run  # noqa: E402
+from tests.fuzz.harness import FINDINGS, READERS, replay, run  # noqa: E402
 
 
 def main():
@@ -20,7 +21,17 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--findings", default="fuzz-findings")
     p.add_argument("--time-budget", type=float, default=None, help="seconds per reader (stops early)")
+    p.add_argument("--replay", nargs="+", metavar="DIR", help="convert saved findings again and print what each does now")
     a = p.parse_args()
+    if a.replay:
+        still = 0
+        for d in a.replay:
+            kind, text = replay(d)
+            still += kind in FINDINGS
+            print("%s: %s" % (d, kind))
+            if kind in FINDINGS or kind == "unlocated":
+                print("    " + "\n    ".join(text.strip().splitlines()[-6:]))
+        return 1 if still else 0
     os.makedirs(a.findings, exist_ok=True)
     bad = 0
     for r in (sorted(READERS) if a.reader == "all" else [a.reader]):

@@ -213,6 +213,46 @@ def _classify(status):
     return (kind or "crash"), code
 
 
+def _wait(pid):
+    deadline = time.time() + TIME_LIMIT * 3
+    while time.time() < deadline:
+        r, st = os.waitpid(pid, os.WNOHANG)
+        if r:
+            return st
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
+
+
+def replay(finding_dir):
+    """Converts a saved finding again (in a forked child, as the fuzzer did): returns (kind, the
+    child's traceback or error text)."""
+    import irconv  # noqa: F401, PLC0415
+    import irconv.cli  # noqa: F401, PLC0415
+    spec = json.load(open(os.path.join(finding_dir, "case.json")))
+    tmp = tempfile.mkdtemp(prefix="irconv-replay-")
+    try:
+        work = os.path.join(tmp, "case")
+        shutil.copytree(finding_dir, work, symlinks=True,
+                        ignore=shutil.ignore_patterns("traceback.txt", "stderr.txt"))
+        out_dir = os.path.join(tmp, "out")
+        os.makedirs(out_dir)
+        s = Seed(work, os.path.join(work, spec["model"][0]), spec)
+        pid = os.fork()
+        if pid == 0:
+            _child(work, s, out_dir, tmp)
+        kind, _ = _classify(_wait(pid))
+        text = ""
+        for name in ("traceback.txt", "error.txt", "stderr.txt"):
+            p = os.path.join(out_dir, name)
+            if os.path.exists(p):
+                text += open(p, errors="replace").read()
+        return kind, text
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=None):
     """Returns a dict of counts: inputs, ok, clean_error (unlocated: how many of those name no
     file of the model), the findings (crash, exception, internal, hang, escape, partial), seconds."""
@@ -255,19 +295,8 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
             pid = os.fork()
             if pid == 0:
                 _child(work, s, out_dir, tmp)
-            deadline = time.time() + TIME_LIMIT * 3
-            status = None
-            while time.time() < deadline:
-                r, st = os.waitpid(pid, os.WNOHANG)
-                if r:
-                    status = st
-                    break
-                time.sleep(0.002)
-            if status is None:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
             counts["inputs"] += 1
-            kind, code = _classify(status)
+            kind, code = _classify(_wait(pid))
             left = sorted(set(os.listdir(out_dir)) - {"traceback.txt", "error.txt", "stderr.txt"})
             if kind in ("ok", "clean_error", "unlocated") and left != (["m.bin", "m.xml"] if kind == "ok" else []):
                 kind = "partial"

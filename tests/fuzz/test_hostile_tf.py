@@ -307,3 +307,21 @@ def test_bad_attribute_of_an_input_node_names_the_file(tmp_path):
     g.op("Relu", "y", ["x"])
     with pytest.raises(irconv.IrconvError, match=r"m\.pb: .*Placeholder node 'x'"):
         irconv.convert_model(_pb(tmp_path, g))
+
+
+@pytest.mark.parametrize("op,keep", [("Enter", 0), ("Switch", 1)])
+def test_while_loop_node_missing_inputs_is_a_clean_error(tmp_path, op, keep):
+    """Fuzz finding: a while-loop node with fewer inputs than its op has (an Enter with none) was an
+    IndexError while building the loop."""
+    from tests.fuzz.harness import FIXTURES  # noqa: PLC0415
+    src = os.path.join(FIXTURES, "tf", "od_api_ssd_like", "frozen_inference_graph.pb")
+    gd = proto.GraphDef()
+    gd.ParseFromString(open(src, "rb").read())
+    victim = next(n for n in gd.node if n.op == op and "Postprocessor" in n.name)
+    data = [i for i in victim.input if not i.startswith("^")]
+    del victim.input[:]
+    victim.input.extend(data[:keep])
+    p = tmp_path / "frozen_inference_graph.pb"
+    p.write_bytes(gd.SerializeToString())
+    with pytest.raises(irconv.IrconvError, match="frozen_inference_graph.pb.*%s.*needs %d input" % (op, keep + 1)):
+        irconv.convert_model(str(p), input="image_tensor", input_shape="[1,80,96,3]")

@@ -203,10 +203,24 @@ class LoopBody:
 
 # ---------------------------------------------------------------- TF1 while loops
 
+# inputs a while-loop node must have (its data/predicate inputs; control inputs are not counted)
+_LOOP_ARITY = {"Enter": 1, "RefEnter": 1, "Exit": 1, "RefExit": 1, "NextIteration": 1, "RefNextIteration": 1,
+               "Switch": 2, "RefSwitch": 2, "Merge": 1, "RefMerge": 1, "LoopCond": 1}
+
+
 class _Frame:
     def __init__(self, tr, ctx, scope, exit_node):
         self.tr, self.ctx, self.scope = tr, ctx, scope
         nodes = scope.nodes
+        for n in nodes.values():
+            need = _LOOP_ARITY.get(n.op)
+            if need is not None and len(n.inputs) < need:
+                raise IrconvError("%s: a %s node needs %d input(s), it has %d"
+                                  % (n.describe(), n.op, need, len(n.inputs)))
+            if need is not None:
+                for src, _ in n.inputs:
+                    if src not in nodes:
+                        raise IrconvError("%s: input '%s' is not a node of the graph" % (n.describe(), src))
         sw = nodes.get(exit_node.inputs[0][0])
         if sw is None or sw.op not in ("Switch", "RefSwitch"):
             raise IrconvError("%s: Exit is not fed by a Switch" % exit_node.describe())
