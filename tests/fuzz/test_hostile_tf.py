@@ -325,3 +325,31 @@ def test_while_loop_node_missing_inputs_is_a_clean_error(tmp_path, op, keep):
     p.write_bytes(gd.SerializeToString())
     with pytest.raises(irconv.IrconvError, match="frozen_inference_graph.pb.*%s.*needs %d input" % (op, keep + 1)):
         irconv.convert_model(str(p), input="image_tensor", input_shape="[1,80,96,3]")
+
+
+def _saved_model_copy(tmp_path):
+    import shutil  # noqa: PLC0415
+    from tests.fuzz.harness import FIXTURES  # noqa: PLC0415
+    d = tmp_path / "sm"
+    shutil.copytree(os.path.join(FIXTURES, "tf", "ncf_savedmodel", "saved_model"), d)
+    for p in d.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return d
+
+
+@pytest.mark.parametrize("what", ["folder", "index", "data"])
+def test_saved_model_variables_symlinked_out_of_the_folder_are_refused(tmp_path, what):
+    d = _saved_model_copy(tmp_path)
+    irconv.convert_model(str(d))                # the copy itself converts
+    out = tmp_path / "elsewhere"
+    out.mkdir()
+    v = d / "variables"
+    if what == "folder":
+        os.rename(v, out / "variables")
+        os.symlink(out / "variables", v)
+    else:
+        name = "variables.index" if what == "index" else "variables.data-00000-of-00001"
+        os.rename(v / name, out / name)
+        os.symlink(os.path.join("..", "..", "elsewhere", name), v / name)
+    with pytest.raises(irconv.IrconvError, match="leads outside the folder"):
+        irconv.convert_model(str(d))

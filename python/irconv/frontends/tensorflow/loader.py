@@ -193,7 +193,9 @@ def _load_saved_model(d, tags):
         model.signature_name = key
     var_prefix = os.path.join(d, "variables", "variables")
     if os.path.isfile(var_prefix + ".index"):
-        model.variables = VariableStore(open_checkpoint(var_prefix), model)
+        # the bundle's files (the variables folder, the index, every data shard) must stay inside
+        # the SavedModel folder, symlinks resolved
+        model.variables = VariableStore(open_checkpoint(var_prefix, root=d), model)
     return model
 
 
