@@ -20,6 +20,7 @@ def main():
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--findings", default="fuzz-findings")
+    p.add_argument("--jobs", type=int, default=None, help="conversions at once (default: the CPUs available)")
     p.add_argument("--time-budget", type=float, default=None, help="seconds per reader (stops early)")
     p.add_argument("--replay", nargs="+", metavar="DIR", help="convert saved findings again and print what each does now")
     a = p.parse_args()
@@ -36,7 +37,7 @@ def main():
     bad = 0
     for r in (sorted(READERS) if a.reader == "all" else [a.reader]):
         try:
-            c = run(r, a.iterations, a.seed, a.findings, time_budget=a.time_budget)
+            c = run(r, a.iterations, a.seed, a.findings, time_budget=a.time_budget, jobs=a.jobs)
         except RuntimeError as e:
             print(json.dumps({"reader": r, "skipped": str(e)}))
             continue

@@ -253,9 +253,10 @@ def replay(finding_dir):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=None):
+def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=None, jobs=None):
     """Returns a dict of counts: inputs, ok, clean_error (unlocated: how many of those name no
-    file of the model), the findings (crash, exception, internal, hang, escape, partial), seconds."""
+    file of the model), the findings (crash, exception, internal, hang, escape, partial), seconds.
+    jobs: conversions at once (default: the CPUs this process may use)."""
     import importlib  # noqa: PLC0415
     import irconv  # noqa: F401, PLC0415 - load the core and the frontend once, before forking
     import irconv.cli  # noqa: F401, PLC0415
@@ -265,10 +266,12 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
     except ModuleNotFoundError:
         raise RuntimeError("irconv has no %s frontend yet" % reader) from None
     rng = random.Random(seed)
+    jobs = max(1, jobs or len(os.sched_getaffinity(0)))
     tmp = tempfile.mkdtemp(prefix="irconv-fuzz-")
     counts = {"inputs": 0, "ok": 0, "clean_error": 0, "unlocated": 0}
     counts.update((k, 0) for k in FINDINGS)
     t0 = time.perf_counter()
+    running = {}                      # pid -> (slot, iteration, Seed, case copy, deadline)
     try:
         pool = seeds(reader, scratch=os.path.join(tmp, "seeds"))
         if not pool:
@@ -277,26 +280,18 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
         with open(canary, "wb") as f:
             f.write(bytes(range(256)) * 64)
         plant = [canary.encode(), b"../secret.bin", b"../" + os.path.basename(tmp).encode() + b"/secret.bin"]
-        out_dir = os.path.join(tmp, "out")
-        os.makedirs(out_dir, exist_ok=True)
         unlocated_log = []
-        for it in range(iterations):
-            if time_budget and time.perf_counter() - t0 > time_budget:
-                break
-            k = rng.randrange(len(pool))
-            s = pool[k]
-            work = os.path.join(tmp, "case%d" % k)       # a private copy per seed, made once
-            if not os.path.exists(work):
-                shutil.copytree(s.case_dir, work, symlinks=True,
-                                ignore=shutil.ignore_patterns("expected.npz", "inputs.npz"))
-            data = s.mutable.mutate(rng, plant)
-            with open(os.path.join(work, s.target), "wb") as f:
-                f.write(data)
-            pid = os.fork()
-            if pid == 0:
-                _child(work, s, out_dir, tmp)
+        # `jobs` children at once, each slot with its own output folder and case copies; the
+        # inputs are drawn in iteration order in this process, so a seed gives the same inputs
+        free = list(range(jobs))
+        for j in free:
+            os.makedirs(os.path.join(tmp, "out%d" % j))
+
+        def finish(pid, status):
+            j, it, s, work, _ = running.pop(pid)
+            out_dir = os.path.join(tmp, "out%d" % j)
             counts["inputs"] += 1
-            kind, code = _classify(_wait(pid))
+            kind, _ = _classify(status)
             left = sorted(set(os.listdir(out_dir)) - {"traceback.txt", "error.txt", "stderr.txt"})
             if kind in ("ok", "clean_error", "unlocated") and left != (["m.bin", "m.xml"] if kind == "ok" else []):
                 kind = "partial"
@@ -322,10 +317,50 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
                 os.remove(os.path.join(out_dir, f))
             with open(os.path.join(work, s.target), "wb") as f:    # restore the seed file
                 f.write(s.data)
+            free.append(j)
+
+        def reap(block):
+            while running:
+                for pid in list(running):
+                    r, st = os.waitpid(pid, os.WNOHANG)
+                    if r:
+                        finish(pid, st)
+                    elif time.time() > running[pid][4]:
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        finish(pid, None)
+                if free or not block:
+                    return
+                time.sleep(0.002)
+
+        for it in range(iterations):
+            if time_budget and time.perf_counter() - t0 > time_budget:
+                break
+            reap(block=True)
+            j = free.pop()
+            k = rng.randrange(len(pool))
+            s = pool[k]
+            work = os.path.join(tmp, "s%d-case%d" % (j, k))       # a private copy per slot and seed
+            if not os.path.exists(work):
+                shutil.copytree(s.case_dir, work, symlinks=True,
+                                ignore=shutil.ignore_patterns("expected.npz", "inputs.npz"))
+            data = s.mutable.mutate(rng, plant)
+            with open(os.path.join(work, s.target), "wb") as f:
+                f.write(data)
+            pid = os.fork()
+            if pid == 0:
+                _child(work, s, os.path.join(tmp, "out%d" % j), tmp)
+            running[pid] = (j, it, s, work, time.time() + TIME_LIMIT * 3)
+        while running:
+            reap(block=False)
+            time.sleep(0.002)
         if findings and unlocated_log:
             with open(os.path.join(findings, "%s-unlocated-errors.txt" % reader), "w") as f:
                 f.write("\n".join(unlocated_log) + "\n")
     finally:
+        for pid in running:           # interrupted: no child outlives the run
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
         shutil.rmtree(tmp, ignore_errors=True)
     counts["seconds"] = round(time.perf_counter() - t0, 1)
     return counts

@@ -5,9 +5,9 @@ import pytest
 
 from fuzz.harness import FINDINGS, run
 
-# Inputs per reader in CI (IRCONV_FUZZ_ITERATIONS overrides all), about a minute each on 2 cores;
-# the long runs are `python -m tests.fuzz --reader R --iterations 100000`.
-READERS_IN_CI = {"onnx": 1000, "tf": 300, "mxnet": 800, "caffe": 1000, "kaldi": 1000}
+# Inputs per reader in CI (IRCONV_FUZZ_ITERATIONS overrides all), 40-60 s each with 2 conversions
+# at once on 2 cores; the long runs are `python -m tests.fuzz --reader R --iterations 100000`.
+READERS_IN_CI = {"onnx": 2000, "tf": 2000, "mxnet": 2000, "caffe": 2000, "kaldi": 2000}
 
 
 @pytest.mark.parametrize("reader", sorted(READERS_IN_CI))
