@@ -353,3 +353,15 @@ def test_saved_model_variables_symlinked_out_of_the_folder_are_refused(tmp_path,
         os.symlink(os.path.join("..", "..", "elsewhere", name), v / name)
     with pytest.raises(irconv.IrconvError, match="leads outside the folder"):
         irconv.convert_model(str(d))
+
+
+@pytest.mark.parametrize("begin,size", [(0, [2]), ([0], 2), ([0, 0], [2])])
+def test_slice_with_begin_and_size_of_other_shapes_is_a_clean_error(tmp_path, begin, size):
+    """Fuzz finding: a constant Slice size that is a scalar was a TypeError while converting."""
+    g = GraphBuilder()
+    g.placeholder("x", np.float32, [3])
+    g.const("b", np.array(begin, np.int32))
+    g.const("s", np.array(size, np.int32))
+    g.op("Slice", "y", ["x", "b", "s"], Index=("type", 3))
+    with pytest.raises(irconv.IrconvError, match="m.pb.*Slice node 'y'.*1-D vectors of one length"):
+        irconv.convert_model(_pb(tmp_path, g))

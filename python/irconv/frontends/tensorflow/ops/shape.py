@@ -137,6 +137,9 @@ def slice_(ctx, node):
     x, begin, size = node.input(0), node.input(1), node.input(2)
     bv, sv = ctx.value(begin), ctx.value(size)
     if bv is not None and sv is not None:
+        if bv.ndim != 1 or sv.shape != bv.shape:
+            raise IrconvError("begin %s and size %s must be 1-D vectors of one length (one entry per axis)"
+                              % (list(bv.shape), list(sv.shape)))
         b = [int(v) for v in bv]
         e = [INT_MAX if int(s) == -1 else int(v) + int(s) for v, s in zip(bv, sv)]
         stop = ctx.i64(e)
