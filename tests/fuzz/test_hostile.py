@@ -253,3 +253,14 @@ def test_cycle_error_names_the_file(tmp_path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), p)
     with pytest.raises(irconv.IrconvError, match=r"m\.onnx: the ONNX graph has a cycle"):
         irconv.convert_model(p)
+
+
+def test_external_data_location_of_invalid_utf8_is_a_clean_error(tmp_path):
+    """Fuzz finding: proto2 leaves a string field with invalid UTF-8 as bytes; the location check
+    then failed with a TypeError."""
+    p = _model(tmp_path, _external(tmp_path, "wXbin"))
+    data = open(p, "rb").read()
+    assert data.count(b"wXbin") == 1
+    open(p, "wb").write(data.replace(b"wXbin", b"w\xffbin"))
+    with pytest.raises(irconv.IrconvError, match="m.onnx.*tensor 'w'.*not valid UTF-8"):
+        irconv.convert_model(p)

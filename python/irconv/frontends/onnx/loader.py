@@ -215,6 +215,9 @@ def tensor_to_value(t: TensorProto, ext: ExternalData, what: str = "") -> ConstV
     buf = None
     if t.data_location == T.EXTERNAL:
         info = {e.key: e.value for e in t.external_data}
+        if any(isinstance(v, bytes) for kv in info.items() for v in kv):   # proto2 leaves bad UTF-8 as bytes
+            raise IrconvError("%s: tensor '%s': external data entries %r are not valid UTF-8"
+                              % (ext.model_path, name, info))
         try:
             offset = int(info.get("offset", 0) or 0)
             length = int(info["length"]) if info.get("length") else None
