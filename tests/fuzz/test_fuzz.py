@@ -16,4 +16,6 @@ def test_reader_survives_mutations(reader, tmp_path):
     c = run(reader, n, seed=1234, findings=str(tmp_path))
     assert c["inputs"] == n
     assert all(c[k] == 0 for k in FINDINGS), (c, sorted(os.listdir(tmp_path)))
+    # every error names the file (and the node / offset / line): tmp_path/<reader>-unlocated-errors.txt
+    assert c["unlocated"] == 0, (c, open(os.path.join(tmp_path, "%s-unlocated-errors.txt" % reader)).read()[:3000])
     assert c["clean_error"] > 0 and c["ok"] > 0      # the mutations reach the readers' checks and beyond
