@@ -36,7 +36,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIXTURES = os.environ.get("IRCONV_FIXTURES", os.path.join(REPO, "..", "shared", "fixtures"))
 
 MEM_LIMIT = 3 << 30          # address space for one conversion (a 1 KB file may not claim 100 GB)
-TIME_LIMIT = 20              # seconds of CPU per input
+TIME_LIMIT = 10              # seconds of CPU per input (a hang; 3x that of wall time)
 
 # reader -> (framework dir, main-file patterns, size cap for seeds, convert kwargs)
 READERS = {
@@ -255,7 +255,8 @@ def replay(finding_dir):
 
 def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=None, jobs=None):
     """Returns a dict of counts: inputs, ok, clean_error (unlocated: how many of those name no
-    file of the model), the findings (crash, exception, internal, hang, escape, partial), seconds.
+    file of the model), the findings (crash, exception, internal, hang, escape, partial), the
+    longest wall time of one input (max_seconds) and of the run (seconds).
     jobs: conversions at once (default: the CPUs this process may use)."""
     import importlib  # noqa: PLC0415
     import irconv  # noqa: F401, PLC0415 - load the core and the frontend once, before forking
@@ -270,8 +271,9 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
     tmp = tempfile.mkdtemp(prefix="irconv-fuzz-")
     counts = {"inputs": 0, "ok": 0, "clean_error": 0, "unlocated": 0}
     counts.update((k, 0) for k in FINDINGS)
+    counts["max_seconds"] = 0.0       # the longest wall time of one input
     t0 = time.perf_counter()
-    running = {}                      # pid -> (slot, iteration, Seed, case copy, deadline)
+    running = {}                      # pid -> (slot, iteration, Seed, case copy, deadline, start)
     try:
         pool = seeds(reader, scratch=os.path.join(tmp, "seeds"))
         if not pool:
@@ -288,9 +290,10 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
             os.makedirs(os.path.join(tmp, "out%d" % j))
 
         def finish(pid, status):
-            j, it, s, work, _ = running.pop(pid)
+            j, it, s, work, _, started = running.pop(pid)
             out_dir = os.path.join(tmp, "out%d" % j)
             counts["inputs"] += 1
+            counts["max_seconds"] = max(counts["max_seconds"], round(time.time() - started, 2))
             kind, _ = _classify(status)
             left = sorted(set(os.listdir(out_dir)) - {"traceback.txt", "error.txt", "stderr.txt"})
             if kind in ("ok", "clean_error", "unlocated") and left != (["m.bin", "m.xml"] if kind == "ok" else []):
@@ -350,7 +353,7 @@ def run(reader, iterations, seed=0, findings=None, log=sys.stderr, time_budget=N
             pid = os.fork()
             if pid == 0:
                 _child(work, s, os.path.join(tmp, "out%d" % j), tmp)
-            running[pid] = (j, it, s, work, time.time() + TIME_LIMIT * 3)
+            running[pid] = (j, it, s, work, time.time() + TIME_LIMIT * 3, time.time())
         while running:
             reap(block=False)
             time.sleep(0.002)
