@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,25 +59,45 @@ def measure(cmd, cwd=None, env=None):
     return wall, out.decode(errors="replace")
 
 
+# Linux keeps a process's peak RSS across fork and exec: a child spawned from this (large,
+# model-generating) process would report at least this process's peak. The command is therefore
+# started by a small launcher (a fresh Python, ~10 MiB) that forks it, times it and reports its
+# rusage on a pipe (its fd: the first argument).
+LAUNCHER = r"""
+import os, sys, time
+fd = int(sys.argv[1])
+os.set_inheritable(fd, False)
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+os.write(fd, ("%r %r %r %r %d" % (wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss,
+                                 os.waitstatus_to_exitcode(status))).encode())
+"""
+
+
 def run_child(cmd, cwd=None, env=None):
     """Runs cmd in a fresh process; returns its wall time, CPU time (user + sys) and peak RSS (MiB),
-    taken from wait4 (the child alone, not this process)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # read stderr without blocking the child, then collect its rusage
-    chunks = []
-    th = threading.Thread(target=lambda: chunks.append(p.stderr.read()))
-    th.start()
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    th.join()
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    err = b"".join(chunks)
-    if p.returncode != 0:
-        raise RuntimeError("%s failed (exit %d): %s" % (" ".join(cmd[:4]), p.returncode, err.decode(errors="replace")[-800:]))
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime,
-            "rss_mb": ru.ru_maxrss / 1024.0}
+    taken from wait4 (the command alone) in a small launcher process."""
+    r, w = os.pipe()
+    try:
+        p = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(w)] + list(cmd), cwd=cwd, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(w,))
+    finally:
+        os.close(w)
+    err = p.communicate()[1]
+    with os.fdopen(r, "rb") as f:
+        report = f.read().split()
+    if p.returncode != 0 or len(report) != 5 or report[4] != b"0":
+        raise RuntimeError("%s failed (exit %s): %s" % (" ".join(cmd[:4]), report[4].decode() if len(report) == 5
+                                                        else p.returncode, err.decode(errors="replace")[-800:]))
+    wall, user, sys_, maxrss = (float(x) for x in report[:4])
+    return {"wall": wall, "cpu": user + sys_, "user": user, "sys": sys_, "rss_mb": maxrss / 1024.0}
 
 
 def loadavg():
