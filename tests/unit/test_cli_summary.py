@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 
+import irconv
 from irconv import validate
 from irconv.cli import main as cli_main
 from helpers import core
@@ -39,15 +40,36 @@ def test_validate_against_onnxruntime(tmp_path, capsys):
 
 
 def test_validate_out_of_tolerance_exits_1(tmp_path, capsys, monkeypatch):
-    real = validate._run_openvino
-
-    def skewed(xml, feeds):
-        got, names = real(xml, feeds)
-        return [g + 1.0 for g in got], names
-    monkeypatch.setattr(validate, "_run_openvino", skewed)
-    assert _run(tmp_path, "--validate") == 1
+    """The IR validated is that of a copy of the model with its weights doubled."""
+    import onnx  # noqa: PLC0415
+    from onnx import numpy_helper  # noqa: PLC0415
+    from irconv import cli  # noqa: PLC0415
+    m = onnx.load(TINY)
+    for t in m.graph.initializer:
+        a = numpy_helper.to_array(t)
+        if a.dtype == np.float32:
+            t.CopyFrom(numpy_helper.from_array(a * 2, t.name))
+    skewed = str(tmp_path / "skewed.onnx")
+    onnx.save(m, skewed)
+    assert cli_main(["--input_model", skewed, "--output_dir", str(tmp_path), "--model_name", "s",
+                     "--compress_to_fp16", "False"]) == 0
+    capsys.readouterr()
+    assert cli._validate(irconv.convert_model(TINY), str(tmp_path / "s.xml")) == 1
     cap = capsys.readouterr()
     assert "OUT OF TOLERANCE" in cap.out and "validation failed" in cap.err
+
+
+def test_validation_runs_outside_the_converters_process(tmp_path):
+    """DESIGN.md invariant 1: --validate leaves openvino and onnxruntime out of irconv's process."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    code = ("import sys; from irconv.cli import main; rc = main(sys.argv[1:]); "
+            "assert 'openvino' not in sys.modules and 'onnxruntime' not in sys.modules, sorted(sys.modules); "
+            "sys.exit(rc)")
+    p = subprocess.run([sys.executable, "-c", code, "--input_model", TINY, "--output_dir", str(tmp_path),
+                        "--validate", "--compress_to_fp16", "False"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "[ VALIDATE ] probs: max abs diff" in p.stdout
 
 
 def test_validate_without_the_framework_says_what_it_needs(tmp_path, capsys, monkeypatch):

@@ -1,0 +1,1 @@
+"""`irconv --validate`'s oracle process: see __main__.py."""
