@@ -72,8 +72,7 @@ def test_converts_that_change_values_keep_the_chain(kw):
 
 def test_onnx_qdq_fixture(tmp_path):
     d = os.path.join(FIXTURES, "onnx", "ops_quant_qdq")
-    if not os.path.isdir(d):
-        pytest.skip("shared fixtures not found")
+    assert os.path.isdir(d), "the shared fixtures are missing: %s" % d
     m = irconv.convert_model(os.path.join(d, "model.onnx"), compress_to_fp16=False)
     ops = m.ops()
     assert ops.get("FakeQuantize") == 3 and "Convert" not in ops and "Subtract" not in ops, ops
